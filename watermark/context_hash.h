@@ -42,3 +42,36 @@ inline uint64_t SelfContextHash(const int32_t* previous, int count, int32_t cand
 }
 
 }  // namespace telltale
+
+#include "watermark/scheme_spec.h"
+
+namespace telltale {
+
+// Number of previous tokens that make up "the context" for skip_repeat and
+// for context-only dedup: h for left seeding and gumbel, h-1 for self
+// seeding, 0 for unigram (those features do not apply).
+inline int RepeatWindow(const SchemeSpec& s) {
+  if (s.family == SchemeFamily::kUnigram) return 0;
+  return s.seeding == Seeding::kSelf && s.family == SchemeFamily::kKgw ? s.h - 1 : s.h;
+}
+
+// The PRF context of the token at position i of `tokens` (the token itself is
+// tokens[i]). Returns false when fewer previous tokens exist than the scheme
+// needs: generation leaves such positions unwatermarked and detection does
+// not score them, so both sides agree without padding conventions.
+inline bool ScoringContext(const SchemeSpec& s, const int32_t* tokens, int64_t i, uint64_t* ctx) {
+  if (s.family == SchemeFamily::kUnigram) {
+    *ctx = 0;
+    return true;
+  }
+  if (s.family == SchemeFamily::kKgw && s.seeding == Seeding::kSelf) {
+    if (i < s.h - 1) return false;
+    *ctx = SelfContextHash(tokens + i - (s.h - 1), s.h - 1, tokens[i]);
+    return true;
+  }
+  if (i < s.h) return false;
+  *ctx = LeftContextHash(tokens + i - s.h, s.h);
+  return true;
+}
+
+}  // namespace telltale

@@ -159,11 +159,14 @@ StatusOr<SchemeSpec> SchemeSpec::Parse(std::string_view text) {
       if (p.value == "left") s.seeding = Seeding::kLeft;
       else if (p.value == "self") s.seeding = Seeding::kSelf;
       else return Bad(text, "seeding='" + std::string(p.value) + "' must be left or self");
-    } else if (p.name == "skip_repeat") {
+    } else if (p.name == "skip_repeat" && !is_unigram) {
       TT_ASSIGN_OR_RETURN(s.skip_repeat, ParseBool(text, p));
     } else {
       return Bad(text, "parameter '" + std::string(p.name) + "' does not apply to " + std::string(family));
     }
+  }
+  if (s.skip_repeat && s.family == SchemeFamily::kKgw && s.seeding == Seeding::kSelf && s.h < 2) {
+    return Bad(text, "skip_repeat needs at least one previous context token (self seeding with h >= 2)");
   }
   return s;
 }
@@ -177,8 +180,7 @@ std::string SchemeSpec::ToString() const {
              ",seeding=" + (seeding == Seeding::kLeft ? "left" : "self");
       break;
     case SchemeFamily::kUnigram:
-      out += "gamma=" + GammaString(gamma_q16) + ",delta=" + ShortestDouble(delta);
-      break;
+      return out + "gamma=" + GammaString(gamma_q16) + ",delta=" + ShortestDouble(delta);
     case SchemeFamily::kGumbel:
       out += "h=" + std::to_string(h);
       break;

@@ -2,7 +2,7 @@
 // factory string in the style of faiss's index_factory.
 //
 //   kgw.v1:gamma=0.25,delta=2,h=1,seeding=left,skip_repeat=false
-//   unigram.v1:gamma=0.5,delta=2,skip_repeat=false
+//   unigram.v1:gamma=0.5,delta=2
 //   gumbel.v1:h=1,skip_repeat=false
 //
 // Parse accepts a bare family name ("kgw" means the newest version, v1),

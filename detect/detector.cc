@@ -1,0 +1,125 @@
+#include "detect/detector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "detect/fingerprint_set.h"
+#include "detect/null_distribution.h"
+#include "detect/window_search.h"
+#include "watermark/context_hash.h"
+
+namespace telltale {
+
+StatusOr<DedupMode> ParseDedupMode(std::string_view name) {
+  if (name == "none") return DedupMode::kNone;
+  if (name == "context") return DedupMode::kContext;
+  if (name == "context+token" || name == "context-token") return DedupMode::kContextToken;
+  return Status::InvalidArgument("dedup mode '" + std::string(name) + "' is not one of none, context, context+token");
+}
+
+std::string_view DedupModeName(DedupMode mode) {
+  switch (mode) {
+    case DedupMode::kNone: return "none";
+    case DedupMode::kContext: return "context";
+    case DedupMode::kContextToken: return "context+token";
+  }
+  return "?";
+}
+
+double LogNullTail(const SchemeSpec& spec, double score, int64_t n) {
+  if (spec.family == SchemeFamily::kGumbel) return LogGammaUpperTail(score, n);
+  return LogBinomialUpperTail(static_cast<int64_t>(std::llround(score)), n, spec.gamma_q16 / 65536.0);
+}
+
+StatusOr<Detector> Detector::Create(const SecretKey& key, const SchemeSpec& spec) {
+  TT_ASSIGN_OR_RETURN(KeyedPrf prf, KeyedPrf::Create(key, spec));
+  return Detector(spec, std::move(prf), key.KeyId());
+}
+
+StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const DetectOptions& opt) const {
+  if (opt.prompt_tokens < 0) return Status::InvalidArgument("prompt length must be >= 0");
+  if (opt.min_window < 1) return Status::InvalidArgument("min_window must be >= 1");
+  const int repeat_window = RepeatWindow(spec_);
+  if (opt.dedup == DedupMode::kContext && repeat_window == 0) {
+    return Status::InvalidArgument(std::string(SchemeFamilyName(spec_.family)) +
+                                   " has no context window: use dedup context+token or none");
+  }
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0) {
+      return Status::InvalidArgument("token at position " + std::to_string(i) + " is negative (" +
+                                     std::to_string(tokens[i]) + ")");
+    }
+  }
+  std::vector<int32_t> ignored(opt.ignore_ids);
+  std::sort(ignored.begin(), ignored.end());
+
+  Detection d;
+  d.tokens = n;
+  if (opt.per_token) {
+    d.token_mask.assign(static_cast<size_t>(n), kMarkNoContext);
+    d.token_scores.assign(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+  }
+  FingerprintSet seen;
+  seen.Reset(static_cast<size_t>(n));
+  std::vector<uint64_t> contexts;
+  std::vector<int32_t> ids;
+  std::vector<int64_t> positions;
+  contexts.reserve(static_cast<size_t>(n));
+  ids.reserve(static_cast<size_t>(n));
+  positions.reserve(static_cast<size_t>(n));
+  const int32_t* t = tokens.data();
+  for (int64_t i = std::min(opt.prompt_tokens, n); i < n; ++i) {
+    if (!ignored.empty() && std::binary_search(ignored.begin(), ignored.end(), t[i])) {
+      if (opt.per_token) d.token_mask[i] = kMarkIgnored;
+      continue;
+    }
+    uint64_t ctx;
+    if (!ScoringContext(spec_, t, i, &ctx)) continue;
+    if (opt.dedup != DedupMode::kNone) {
+      const uint64_t fp = opt.dedup == DedupMode::kContext
+                              ? LeftContextHash(t + i - repeat_window, repeat_window)
+                              : Fmix64(ctx ^ Fmix64(uint64_t{static_cast<uint32_t>(t[i])} | uint64_t{1} << 32));
+      if (!seen.Insert(fp)) {
+        if (opt.per_token) d.token_mask[i] = kMarkDuplicate;
+        continue;
+      }
+    }
+    contexts.push_back(ctx);
+    ids.push_back(t[i]);
+    positions.push_back(i);
+  }
+
+  const size_t m = ids.size();
+  std::vector<uint32_t> slots(m);
+  prf_.TokenSlots(contexts.data(), ids.data(), m, slots.data());
+  std::vector<double> values(m);
+  const bool gumbel = spec_.family == SchemeFamily::kGumbel;
+  const uint32_t threshold = spec_.green_threshold();
+  double total = 0;
+  for (size_t k = 0; k < m; ++k) {
+    // Gumbel: r = u / 2^32 rounds the uniform down, so -log(1-r) is
+    // stochastically below Exp(1) and the Gamma tail stays conservative.
+    const double v = gumbel ? -std::log1p(-static_cast<double>(slots[k]) * 0x1.0p-32) : (slots[k] < threshold ? 1.0 : 0.0);
+    values[k] = v;
+    total += v;
+    if (opt.per_token) {
+      d.token_scores[positions[k]] = static_cast<float>(v);
+      d.token_mask[positions[k]] = (gumbel ? v > std::log(2.0) : v > 0) ? kMarkGreen : kMarkRed;
+    }
+  }
+  d.scored = static_cast<int64_t>(m);
+  d.score = total;
+  const double gamma = gumbel ? 1.0 : spec_.gamma();
+  const double mean = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma;
+  const double var = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma * (1 - gamma);
+  d.expected = mean;
+  d.z = m == 0 ? 0.0 : (total - mean) / std::sqrt(var);
+  d.log10_p = LogNullTail(spec_, total, d.scored) * kLog10E;
+  d.p_value = std::pow(10.0, d.log10_p);
+  if (opt.window_search) d.window = SearchWindows(spec_, values, positions, opt.min_window);
+  return d;
+}
+
+}  // namespace telltale

@@ -1,0 +1,296 @@
+#include "watermark/watermarker.h"
+
+#include <cmath>
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include "watermark/context_hash.h"
+
+namespace telltale {
+namespace {
+
+constexpr size_t kChunkBlocks = 64;  // blocks per PRF batch: 1 KiB on the stack
+constexpr size_t kSelfChunk = 256;   // candidate tokens per batch (self seeding)
+
+inline uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+// Packs the even bits of x into the low 32 bits.
+inline uint64_t CompactEvenBits(uint64_t x) {
+  x &= 0x5555555555555555ULL;
+  x = (x | x >> 1) & 0x3333333333333333ULL;
+  x = (x | x >> 2) & 0x0f0f0f0f0f0f0f0fULL;
+  x = (x | x >> 4) & 0x00ff00ff00ff00ffULL;
+  x = (x | x >> 8) & 0x0000ffff0000ffffULL;
+  return (x | x >> 16) & 0x00000000ffffffffULL;
+}
+
+// 32 two-bit slots -> 32 green bits (slot < threshold).
+inline uint64_t GreenFromTwoBitSlots(uint64_t w, uint32_t threshold) {
+  const uint64_t lo = w, hi = w >> 1;
+  switch (threshold) {
+    case 1: return CompactEvenBits(~(lo | hi));
+    case 2: return CompactEvenBits(~hi);
+    default: return CompactEvenBits(~(lo & hi));
+  }
+}
+
+void AddBiasFloat(float* x, size_t n, const uint64_t* words, const float* lut) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float* row = lut + 8 * ((words[i >> 6] >> (i & 63)) & 0xff);
+    for (int k = 0; k < 8; ++k) x[i + k] += row[k];
+  }
+  for (; i < n; ++i) {
+    if ((words[i >> 6] >> (i & 63)) & 1) x[i] += lut[8 * 255];
+  }
+}
+
+inline float Bf16ToFloat(uint16_t h) {
+  uint32_t bits = uint32_t{h} << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+inline uint16_t FloatToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((bits >> 16) | 0x40);  // quiet NaN
+  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest, ties to even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+inline float F16ToFloat(uint16_t h) {
+  _Float16 v;
+  std::memcpy(&v, &h, 2);
+  return static_cast<float>(v);
+}
+
+inline uint16_t FloatToF16(float f) {
+  _Float16 v = static_cast<_Float16>(f);  // IEEE round to nearest even
+  uint16_t h;
+  std::memcpy(&h, &v, 2);
+  return h;
+}
+
+Status CheckContextTail(std::span<const int32_t> context, int width) {
+  const size_t from = context.size() > static_cast<size_t>(width) ? context.size() - width : 0;
+  for (size_t i = from; i < context.size(); ++i) {
+    if (context[i] < 0) {
+      return Status::InvalidArgument("context token at position " + std::to_string(i) + " is negative (" +
+                                     std::to_string(context[i]) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Watermarker::Watermarker(SchemeSpec spec, KeyedPrf prf)
+    : spec_(spec), prf_(std::move(prf)), bias_lut_(256 * 8, 0.0f) {
+  const float delta = static_cast<float>(spec_.delta);
+  for (int b = 0; b < 256; ++b) {
+    for (int k = 0; k < 8; ++k) bias_lut_[8 * b + k] = (b >> k) & 1 ? delta : 0.0f;
+  }
+}
+
+StatusOr<Watermarker> Watermarker::Create(const SecretKey& key, const SchemeSpec& spec) {
+  TT_ASSIGN_OR_RETURN(KeyedPrf prf, KeyedPrf::Create(key, spec));
+  return Watermarker(spec, std::move(prf));
+}
+
+bool Watermarker::ContextIsWatermarked(std::span<const int32_t> context) const {
+  const bool self = spec_.family == SchemeFamily::kKgw && spec_.seeding == Seeding::kSelf;
+  const size_t need = spec_.family == SchemeFamily::kUnigram ? 0 : static_cast<size_t>(self ? spec_.h - 1 : spec_.h);
+  if (context.size() < need) return false;
+  if (!spec_.skip_repeat) return true;
+  // skip_repeat: unwatermarked if the current window occurred earlier.
+  const size_t w = static_cast<size_t>(RepeatWindow(spec_));
+  const int32_t* cur = context.data() + context.size() - w;
+  for (size_t end = w; end < context.size(); ++end) {
+    if (std::memcmp(context.data() + end - w, cur, w * sizeof(int32_t)) == 0) return false;
+  }
+  return true;
+}
+
+void Watermarker::GreenWords(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint64_t* words) const {
+  alignas(16) uint8_t buf[kChunkBlocks * 16];
+  prf_.ContextBlocks(ctx, first_block, n_blocks, buf);
+  const int s = prf_.slot_bits();
+  const uint32_t threshold = spec_.green_threshold();
+  if (s == 1) {  // gamma = 1/2: green iff the bit is 0
+    for (size_t b = 0; b < n_blocks; ++b) {
+      words[2 * b] = ~LoadLe64(buf + 16 * b);
+      words[2 * b + 1] = ~LoadLe64(buf + 16 * b + 8);
+    }
+    return;
+  }
+  if (s == 2) {  // gamma in {1/4, 1/2, 3/4}: 64 tokens per block
+    for (size_t b = 0; b < n_blocks; ++b) {
+      words[b] = GreenFromTwoBitSlots(LoadLe64(buf + 16 * b), threshold) |
+                 GreenFromTwoBitSlots(LoadLe64(buf + 16 * b + 8), threshold) << 32;
+    }
+    return;
+  }
+  const uint32_t per_block = 128u / s;
+  const size_t n_tokens = n_blocks * per_block;
+  std::memset(words, 0, ((n_tokens + 63) / 64) * sizeof(uint64_t));
+  for (size_t b = 0; b < n_blocks; ++b) {
+    for (uint32_t j = 0; j < per_block; ++j) {
+      const size_t t = b * per_block + j;
+      if (KeyedPrf::ExtractSlot(buf + 16 * b, s, j) < threshold) words[t >> 6] |= uint64_t{1} << (t & 63);
+    }
+  }
+}
+
+template <typename AddFn>
+Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add) const {
+  if (vocab <= 0) return Status::InvalidArgument("vocabulary size must be positive, got " + std::to_string(vocab));
+  if (vocab > (int64_t{1} << 31)) return Status::InvalidArgument("vocabulary larger than 2^31 tokens");
+  TT_RETURN_IF_ERROR(CheckContextTail(context, std::max(spec_.h, 1)));
+  if (!ContextIsWatermarked(context)) return Status::Ok();
+  uint64_t words[kChunkBlocks * 128 / 64];  // enough for 1-bit slots
+  if (spec_.family == SchemeFamily::kKgw && spec_.seeding == Seeding::kSelf) {
+    const int prev = spec_.h - 1;
+    const int32_t* prev_tokens = context.data() + context.size() - prev;
+    uint64_t ctx[kSelfChunk];
+    int32_t ids[kSelfChunk];
+    uint32_t slots[kSelfChunk];
+    const uint32_t threshold = spec_.green_threshold();
+    for (int64_t t0 = 0; t0 < vocab; t0 += kSelfChunk) {
+      const size_t n = static_cast<size_t>(std::min<int64_t>(kSelfChunk, vocab - t0));
+      for (size_t i = 0; i < n; ++i) {
+        ids[i] = static_cast<int32_t>(t0 + static_cast<int64_t>(i));
+        ctx[i] = SelfContextHash(prev_tokens, prev, ids[i]);
+      }
+      prf_.TokenSlots(ctx, ids, n, slots);
+      std::memset(words, 0, kSelfChunk / 8);
+      for (size_t i = 0; i < n; ++i) {
+        if (slots[i] < threshold) words[i >> 6] |= uint64_t{1} << (i & 63);
+      }
+      add(t0, n, words);
+    }
+    return Status::Ok();
+  }
+  const uint64_t ctx = spec_.family == SchemeFamily::kUnigram
+                           ? 0
+                           : LeftContextHash(context.data() + context.size() - spec_.h, spec_.h);
+  const int64_t per_block = prf_.slots_per_block();
+  const int64_t total_blocks = (vocab + per_block - 1) / per_block;
+  for (int64_t b0 = 0; b0 < total_blocks; b0 += kChunkBlocks) {
+    const size_t nb = static_cast<size_t>(std::min<int64_t>(kChunkBlocks, total_blocks - b0));
+    GreenWords(ctx, static_cast<uint32_t>(b0), nb, words);
+    const int64_t first = b0 * per_block;
+    add(first, static_cast<size_t>(std::min<int64_t>(vocab - first, static_cast<int64_t>(nb) * per_block)), words);
+  }
+  return Status::Ok();
+}
+
+Status Watermarker::Apply(std::span<const int32_t> context, std::span<float> logits) const {
+  if (spec_.is_sampling_scheme()) {
+    return Status::FailedPrecondition(std::string(SchemeFamilyName(spec_.family)) +
+                                      " is a sampling scheme: it has no logit bias; use Sample");
+  }
+  if (logits.empty()) return Status::InvalidArgument("logits are empty");
+  float* x = logits.data();
+  const float* lut = bias_lut_.data();
+  return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()),
+                           [&](int64_t first, size_t n, const uint64_t* words) { AddBiasFloat(x + first, n, words, lut); });
+}
+
+Status Watermarker::ApplyHalf(std::span<const int32_t> context, std::span<uint16_t> logits, HalfFormat format) const {
+  if (spec_.is_sampling_scheme()) {
+    return Status::FailedPrecondition(std::string(SchemeFamilyName(spec_.family)) + " is a sampling scheme; use Sample");
+  }
+  if (logits.empty()) return Status::InvalidArgument("logits are empty");
+  const float delta = static_cast<float>(spec_.delta);
+  uint16_t* x = logits.data();
+  return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()), [&](int64_t first, size_t n, const uint64_t* words) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!((words[i >> 6] >> (i & 63)) & 1)) continue;
+      uint16_t& v = x[first + static_cast<int64_t>(i)];
+      v = format == HalfFormat::kBFloat16 ? FloatToBf16(Bf16ToFloat(v) + delta) : FloatToF16(F16ToFloat(v) + delta);
+    }
+  });
+}
+
+Status Watermarker::ApplyBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets,
+                               LogitsMatrixMap logits) const {
+  const int64_t rows = logits.rows();
+  if (static_cast<int64_t>(offsets.size()) != rows + 1) {
+    return Status::InvalidArgument("offsets must have batch + 1 = " + std::to_string(rows + 1) + " entries, got " +
+                                   std::to_string(offsets.size()));
+  }
+  for (int64_t b = 0; b < rows; ++b) {
+    if (offsets[b] < 0 || offsets[b] > offsets[b + 1] || offsets[b + 1] > static_cast<int64_t>(tokens.size())) {
+      return Status::InvalidArgument("offsets[" + std::to_string(b) + ".." + std::to_string(b + 1) +
+                                     "] is not a valid range of the token buffer");
+    }
+  }
+  for (int64_t b = 0; b < rows; ++b) {
+    auto ctx = tokens.subspan(static_cast<size_t>(offsets[b]), static_cast<size_t>(offsets[b + 1] - offsets[b]));
+    Status s = Apply(ctx, std::span<float>(logits.row(b).data(), static_cast<size_t>(logits.cols())));
+    if (!s.ok()) return s.WithContext("batch row " + std::to_string(b));
+  }
+  return Status::Ok();
+}
+
+Status Watermarker::GreenBitmap(std::span<const int32_t> context, int64_t vocab, std::span<uint64_t> words,
+                                bool* watermarked) const {
+  if (vocab <= 0) return Status::InvalidArgument("vocabulary size must be positive");
+  const size_t need = static_cast<size_t>((vocab + 63) / 64);
+  if (words.size() < need) {
+    return Status::InvalidArgument("bitmap has " + std::to_string(words.size()) + " words; vocabulary " +
+                                   std::to_string(vocab) + " needs " + std::to_string(need));
+  }
+  if (spec_.is_sampling_scheme()) return Status::FailedPrecondition("gumbel has no green list");
+  std::memset(words.data(), 0, need * sizeof(uint64_t));
+  *watermarked = ContextIsWatermarked(context);
+  uint64_t* out = words.data();
+  return ForEachGreenChunk(context, vocab, [&](int64_t first, size_t n, const uint64_t* chunk) {
+    // Chunks start on multiples of 64 tokens, so whole words copy across.
+    const size_t w0 = static_cast<size_t>(first >> 6), nw = (n + 63) / 64;
+    std::memcpy(out + w0, chunk, nw * sizeof(uint64_t));
+    if (n & 63) out[w0 + nw - 1] &= (uint64_t{1} << (n & 63)) - 1;
+  });
+}
+
+StatusOr<int32_t> Watermarker::Sample(std::span<const int32_t> context, std::span<const float> logits,
+                                      const SamplingParams& params, uint64_t& rng, SampleWorkspace& ws) const {
+  if (!spec_.is_sampling_scheme()) {
+    ws.logits.assign(logits.begin(), logits.end());
+    TT_RETURN_IF_ERROR(Apply(context, ws.logits));
+    TT_RETURN_IF_ERROR(SelectCandidates(ws.logits, params, ws));
+    return DrawCandidate(ws, rng);
+  }
+  TT_RETURN_IF_ERROR(SelectCandidates(logits, params, ws));
+  TT_RETURN_IF_ERROR(CheckContextTail(context, spec_.h));
+  if (!ContextIsWatermarked(context)) return DrawCandidate(ws, rng);
+  // Keyed Gumbel-max (Aaronson): argmax_t log(r_t) / p_t with r_t the PRF
+  // uniform of token t; exactly a draw from p when r is uniform.
+  const uint64_t ctx = LeftContextHash(context.data() + context.size() - spec_.h, spec_.h);
+  const size_t n = ws.ids.size();
+  ws.contexts.assign(n, ctx);
+  ws.slots.resize(n);
+  prf_.TokenSlots(ws.contexts.data(), ws.ids.data(), n, ws.slots.data());
+  size_t best = 0;
+  double best_key = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    if (ws.probs[i] <= 0) continue;
+    const double r = (static_cast<double>(ws.slots[i]) + 0.5) * 0x1.0p-32;
+    const double key = std::log(r) / ws.probs[i];
+    if (key > best_key) {
+      best_key = key;
+      best = i;
+    }
+  }
+  return ws.ids[best];
+}
+
+}  // namespace telltale

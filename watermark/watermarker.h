@@ -1,0 +1,87 @@
+// Watermarker: the generation side of every scheme.
+//
+//   auto wm = Watermarker::Create(key, SchemeSpec::Parse("kgw:gamma=0.25").value());
+//   wm->Apply(context, logits);            // bias schemes: in place
+//   wm->Sample(context, logits, params, rng, ws);   // any scheme
+//
+// `context` is every token before the one being generated, oldest first
+// (prompt included). Only its last h tokens matter, except with skip_repeat,
+// which looks for an earlier occurrence of the current context window.
+// A context shorter than the scheme needs leaves logits untouched (and
+// Sample draws without watermark); detection skips those positions too.
+//
+// Ownership: owns its PRF key schedule (wiped on destruction); move-only.
+// Logits, contexts and workspaces are caller-owned; nothing is retained.
+// Thread-safety: every method is const and may run concurrently on one
+// Watermarker, as long as each thread passes its own SampleWorkspace.
+// Allocation: Apply/ApplyBatch/GreenBitmap never allocate; Sample allocates
+// only the first time a workspace sees a larger vocabulary.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/secret_key.h"
+#include "watermark/keyed_prf.h"
+#include "watermark/scheme_spec.h"
+#include "watermark/token_sampler.h"
+
+namespace telltale {
+
+using LogitsMatrixMap =
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+
+enum class HalfFormat { kFloat16, kBFloat16 };
+
+class Watermarker {
+ public:
+  static StatusOr<Watermarker> Create(const SecretKey& key, const SchemeSpec& spec);
+
+  const SchemeSpec& spec() const { return spec_; }
+
+  // Adds delta to the logits of green tokens (kgw, unigram). Fails with
+  // FailedPrecondition for sampling schemes and InvalidArgument for empty
+  // logits or negative token ids in the context.
+  Status Apply(std::span<const int32_t> context, std::span<float> logits) const;
+  // The same on IEEE binary16 or bfloat16 logits (round to nearest even).
+  Status ApplyHalf(std::span<const int32_t> context, std::span<uint16_t> logits, HalfFormat format) const;
+
+  // Row b's context is tokens[offsets[b] .. offsets[b+1]); offsets has
+  // logits.rows() + 1 non-decreasing entries.
+  Status ApplyBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets, LogitsMatrixMap logits) const;
+
+  // Green list of the next token as a bitmap: bit t of words[t / 64] is set
+  // iff token t is green. words.size() must be >= ceil(vocab / 64). Returns
+  // false in *watermarked when the context is too short or repeated.
+  Status GreenBitmap(std::span<const int32_t> context, int64_t vocab, std::span<uint64_t> words,
+                     bool* watermarked) const;
+
+  // Draws the next token. Gumbel: keyed Gumbel-max over the candidate
+  // distribution (deterministic given the context; rng untouched unless the
+  // context is unwatermarked). Bias schemes: Apply, then multinomial
+  // sampling with `rng` (a splitmix64 state the caller seeds).
+  StatusOr<int32_t> Sample(std::span<const int32_t> context, std::span<const float> logits,
+                           const SamplingParams& params, uint64_t& rng, SampleWorkspace& ws) const;
+
+  // True when the next token is watermarked for this context (long enough,
+  // and not a repeat under skip_repeat).
+  bool ContextIsWatermarked(std::span<const int32_t> context) const;
+
+ private:
+  Watermarker(SchemeSpec spec, KeyedPrf prf);
+  // Green bits of tokens [64*64*.. ) for one left/unigram context: fills the
+  // words covering blocks [first_block, first_block + n_blocks).
+  void GreenWords(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint64_t* words) const;
+  template <typename AddFn>
+  Status ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add) const;
+
+  SchemeSpec spec_;
+  KeyedPrf prf_;
+  std::vector<float> bias_lut_;  // 256 x 8: delta where the byte's bit is set
+};
+
+}  // namespace telltale
