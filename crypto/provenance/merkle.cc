@@ -107,6 +107,7 @@ Status VerifyMerkleInclusion(uint64_t index, uint64_t size, std::span<const uint
     return Status::InvalidArgument("inclusion proof: leaf index " + std::to_string(index) +
                                    " is not below tree size " + std::to_string(size));
   }
+  if (leaf_hash.size() != 32) return Status::InvalidArgument("inclusion proof: leaf hash is not 32 bytes");
   uint64_t fn = index, sn = size - 1;
   std::vector<uint8_t> r(leaf_hash.begin(), leaf_hash.end());
   for (const Hash& p : proof) {

@@ -53,7 +53,7 @@ StatusOr<SignedNote> ParseSignedNote(std::string_view note) {
     if (!ValidateSignerName(sig.name).ok()) return bad("invalid key name '" + sig.name + "'");
     TT_ASSIGN_OR_RETURN(std::string raw, Base64Decode(line.substr(sp + 1), "signed note: signature of " + sig.name));
     if (raw.size() < 5) return bad("signature shorter than a key id");
-    std::memcpy(sig.key_id.data(), raw.data(), 4);
+    for (size_t k = 0; k < 4; ++k) sig.key_id[k] = static_cast<uint8_t>(raw[k]);
     sig.signature = raw.substr(4);
     out.signatures.push_back(std::move(sig));
     if (out.signatures.size() > kMaxSignatures) return bad("more than 100 signatures");

@@ -190,7 +190,9 @@ TEST(SignedNoteVectors, SpecExamplesVerify) {
     // must reproduce the note byte for byte.
     if (n.contains("signer_key")) {
       std::string sk = n["signer_key"].get<std::string>();  // PRIVATE+KEY+name+id+base64(0x01||seed)
-      std::string b64 = sk.substr(sk.rfind('+') + 1);
+      size_t pos = 0;
+      for (int k = 0; k < 4; ++k) pos = sk.find('+', pos) + 1;
+      std::string b64 = sk.substr(pos);
       auto raw = Base64Decode(b64, "signer key");
       ASSERT_TRUE(raw.ok());
       ASSERT_EQ(raw->size(), 33u);
