@@ -1,0 +1,144 @@
+#include "detect/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "detect/attribution.h"
+#include "detect/null_distribution.h"
+#include "test_util.h"
+#include "watermark/simulated_generation.h"
+
+namespace telltale {
+namespace {
+
+using testing::FixedKey;
+
+Detector MakeDetector(uint8_t key_seed, const char* spec) {
+  return Detector::Create(FixedKey(key_seed), SchemeSpec::Parse(spec).value()).value();
+}
+
+TEST(Detector, DedupModesCountTheRightPositions) {
+  const Detector d = MakeDetector(1, "kgw:gamma=0.25,h=1");
+  const std::vector<int32_t> doc = {1, 2, 1, 2, 1, 2};
+  DetectOptions opt;
+  EXPECT_EQ(d.Score(doc, opt)->scored, 2);
+  opt.dedup = DedupMode::kContext;
+  EXPECT_EQ(d.Score(doc, opt)->scored, 2);
+  opt.dedup = DedupMode::kNone;
+  EXPECT_EQ(d.Score(doc, opt)->scored, 5);
+  const std::vector<int32_t> doc2 = {1, 2, 1, 3};  // context 1 twice with different tokens
+  opt.dedup = DedupMode::kContext;
+  EXPECT_EQ(d.Score(doc2, opt)->scored, 2);
+  opt.dedup = DedupMode::kContextToken;
+  EXPECT_EQ(d.Score(doc2, opt)->scored, 3);
+}
+
+TEST(Detector, MaskExplainsEveryToken) {
+  const Detector d = MakeDetector(1, "kgw:gamma=0.25,h=1");
+  const std::vector<int32_t> doc = {7, 8, 9, 50000, 8, 9, 10, 11};
+  DetectOptions opt;
+  opt.prompt_tokens = 2;
+  opt.ignore_ids = {50000};
+  const Detection r = d.Score(doc, opt).value();
+  ASSERT_EQ(r.token_mask.size(), doc.size());
+  EXPECT_EQ(r.token_mask[0], kMarkNoContext);
+  EXPECT_EQ(r.token_mask[1], kMarkNoContext);  // prompt
+  EXPECT_EQ(r.token_mask[3], kMarkIgnored);
+  EXPECT_EQ(r.token_mask[5], kMarkDuplicate);  // (8 -> 9) again
+  int scored = 0;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    if (r.token_mask[i] == kMarkGreen || r.token_mask[i] == kMarkRed) {
+      ++scored;
+      EXPECT_EQ(r.token_scores[i], r.token_mask[i] == kMarkGreen ? 1.0f : 0.0f);
+    } else {
+      EXPECT_TRUE(std::isnan(r.token_scores[i]));
+    }
+  }
+  EXPECT_EQ(scored, r.scored);
+  EXPECT_EQ(r.scored, 4);  // positions 2, 4, 6, 7
+}
+
+TEST(Detector, EmptyAndTooShortDocumentsHavePValueOne) {
+  const Detector d = MakeDetector(1, "kgw:h=4");
+  for (const std::vector<int32_t>& doc : {std::vector<int32_t>{}, std::vector<int32_t>{1, 2, 3}}) {
+    const Detection r = d.Score(doc, {}).value();
+    EXPECT_EQ(r.scored, 0);
+    EXPECT_EQ(r.p_value, 1.0);
+    EXPECT_EQ(r.log10_p, 0.0);
+    EXPECT_EQ(r.z, 0.0);
+  }
+}
+
+TEST(Detector, RejectsBadInput) {
+  const Detector d = MakeDetector(1, "unigram");
+  EXPECT_EQ(d.Score(std::vector<int32_t>{1, -2}, {}).status().code(), StatusCode::kInvalidArgument);
+  DetectOptions opt;
+  opt.dedup = DedupMode::kContext;
+  EXPECT_FALSE(d.Score(std::vector<int32_t>{1, 2}, opt).ok());
+  opt = {};
+  opt.min_window = 0;
+  EXPECT_FALSE(d.Score(std::vector<int32_t>{1, 2}, opt).ok());
+}
+
+std::vector<int32_t> Generate(const SimulatedLm& lm, const Watermarker* wm, int64_t length, uint64_t seed) {
+  SimulatedGenerationParams p;
+  p.length = length;
+  p.seed = seed;
+  return GenerateSimulated(lm, wm, p).value();
+}
+
+TEST(Detector, WindowSearchFindsAPastedWatermarkedSpan) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2").value();
+  const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 4.0), 3).value();
+  const Watermarker wm = Watermarker::Create(FixedKey(4), spec).value();
+  std::vector<int32_t> doc = Generate(lm, nullptr, 600, 1);
+  const std::vector<int32_t> marked = Generate(lm, &wm, 160, 2);
+  const int64_t begin = static_cast<int64_t>(doc.size());
+  doc.insert(doc.end(), marked.begin(), marked.end());
+  const int64_t end = static_cast<int64_t>(doc.size());
+  const std::vector<int32_t> tail = Generate(lm, nullptr, 600, 3);
+  doc.insert(doc.end(), tail.begin(), tail.end());
+
+  const Detector d = Detector::Create(FixedKey(4), spec).value();
+  DetectOptions opt;
+  opt.window_search = true;
+  const Detection r = d.Score(doc, opt).value();
+  ASSERT_TRUE(r.window.has_value());
+  EXPECT_LT(r.window->log10_p_corrected, -6) << "full-document log10 p " << r.log10_p;
+  EXPECT_GT(r.window->windows_tested, 10);
+  EXPECT_LT(r.window->begin, end);
+  EXPECT_GT(r.window->end, begin);
+  EXPECT_NEAR(r.window->log10_p_corrected, r.window->log10_p + std::log10(r.window->windows_tested), 1e-9);
+}
+
+TEST(Attribution, PicksTheRightTenantAndAppliesHolm) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2").value();
+  const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 3.0), 3).value();
+  const Watermarker wm = Watermarker::Create(FixedKey(20), spec).value();
+  const std::vector<int32_t> doc = Generate(lm, &wm, 200, 9);
+  std::vector<Detector> owned;
+  for (uint8_t seed : {10, 20, 30}) owned.push_back(Detector::Create(FixedKey(seed), spec).value());
+  std::vector<const Detector*> ds = {&owned[0], &owned[1], &owned[2]};
+  const Attribution a = AttributeKeys(ds, doc, {}).value();
+  EXPECT_EQ(a.best, 1u);
+  EXPECT_LT(a.per_key[1].log10_p, -6);
+  EXPECT_NEAR(a.holm_log10_p[1], a.per_key[1].log10_p + std::log10(3.0), 1e-12);
+  EXPECT_GT(a.per_key[0].log10_p, -3);
+  EXPECT_GT(a.per_key[2].log10_p, -3);
+  EXPECT_FALSE(AttributeKeys({}, doc, {}).ok());
+}
+
+TEST(Detector, GumbelScoresAreExponentialUnderTheKey) {
+  const SchemeSpec spec = SchemeSpec::Parse("gumbel:h=1").value();
+  const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 3.0), 3).value();
+  const Watermarker wm = Watermarker::Create(FixedKey(8), spec).value();
+  const Detector right = Detector::Create(FixedKey(8), spec).value();
+  const Detector wrong = Detector::Create(FixedKey(9), spec).value();
+  const std::vector<int32_t> doc = Generate(lm, &wm, 200, 5);
+  EXPECT_LT(right.Score(doc, {})->log10_p, -6);
+  EXPECT_GT(wrong.Score(doc, {})->log10_p, -3);
+}
+
+}  // namespace
+}  // namespace telltale
