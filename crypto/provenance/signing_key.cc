@@ -1,15 +1,10 @@
 #include "crypto/provenance/signing_key.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "common/file_io.h"
 #include "common/hex.h"
+#include "crypto/provenance/private_file.h"
 #include "crypto/secret_key.h"
 
 namespace telltale::provenance {
@@ -17,46 +12,6 @@ namespace {
 
 constexpr char kMagic[] = "telltale-signing-key v1";
 constexpr size_t kMaxFileBytes = 4096;
-
-// Reads a small secret file into caller memory after the permission check.
-Status ReadSecretFile(const std::string& path, char* buf, size_t cap, size_t* used) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::string why = std::strerror(errno);
-    if (errno == ENOENT) return Status::NotFound("signing key file " + path + ": " + why);
-    return Status::PermissionDenied("signing key file " + path + ": " + why);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument("signing key file " + path + ": not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::PermissionDenied("signing key file " + path + ": mode " + mode +
-                                    " lets group/others read it; run 'chmod 600 " + path + "'");
-  }
-  *used = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf + *used, cap - *used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      return Status::Unavailable("signing key file " + path + ": read failed: " + why);
-    }
-    if (n == 0) break;
-    *used += static_cast<size_t>(n);
-    if (*used >= cap) {
-      ::close(fd);
-      return Status::InvalidArgument("signing key file " + path + ": larger than 4096 bytes");
-    }
-  }
-  ::close(fd);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -140,7 +95,7 @@ Status SigningKey::Save(const std::string& path) const {
 StatusOr<SigningKey> LoadSigningKeyFile(const std::string& path) {
   char buf[kMaxFileBytes];
   size_t used = 0;
-  Status read = ReadSecretFile(path, buf, sizeof buf, &used);
+  Status read = ReadPrivateFile(path, "signing key file", buf, sizeof buf, &used);
   if (!read.ok()) {
     sodium_memzero(buf, sizeof buf);
     return read;
