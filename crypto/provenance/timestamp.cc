@@ -46,14 +46,24 @@ StatusOr<RespPtr> ParseResponse(std::string_view der) {
   if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
     return Status::InvalidArgument("timestamp: trailing bytes after the TimeStampResp");
   }
+  // Only the distinguished encoding is accepted: parts of a response lie
+  // outside the TSA's signature, so a BER variant would be a second valid
+  // byte string for the same token.
+  unsigned char* again = nullptr;
+  int n = i2d_TS_RESP(resp.get(), &again);
+  bool same = n > 0 && static_cast<size_t>(n) == der.size() && std::memcmp(again, der.data(), der.size()) == 0;
+  OPENSSL_free(again);
+  if (!same) return Status::InvalidArgument("timestamp: response is not in DER form");
   return resp;
 }
 
 StatusOr<TimestampInfo> Describe(TS_RESP* resp) {
   TS_STATUS_INFO* status = TS_RESP_get_status_info(resp);
   long code = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(status));
-  if (code != 0 && code != 1) {  // granted, grantedWithMods
-    return Status::InvalidArgument("timestamp: the TSA refused the request (PKIStatus " + std::to_string(code) + ")");
+  // Only "granted" (0): the status sits outside the signed token, so
+  // accepting "grantedWithMods" too would let one unsigned byte vary.
+  if (code != 0 || TS_STATUS_INFO_get0_text(status) != nullptr || TS_STATUS_INFO_get0_failure_info(status) != nullptr) {
+    return Status::InvalidArgument("timestamp: response status is not plain 'granted' (PKIStatus " + std::to_string(code) + ")");
   }
   TS_TST_INFO* info = TS_RESP_get_tst_info(resp);
   if (info == nullptr) return Status::InvalidArgument("timestamp: response holds no TSTInfo");
@@ -95,6 +105,50 @@ StatusOr<TimestampInfo> Describe(TS_RESP* resp) {
     }
   }
   return out;
+}
+
+// Fields of the CMS SignedData that the TSA's signature does not cover must
+// still have their one expected value, so an unsigned byte cannot vary while
+// the token keeps verifying (OpenSSL itself ignores most of them).
+bool AlgorithmParamsNullOrAbsent(const X509_ALGOR* alg) {
+  int ptype = V_ASN1_UNDEF;
+  const void* pval = nullptr;
+  X509_ALGOR_get0(nullptr, &ptype, &pval, alg);
+  return ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL;
+}
+
+Status CheckUnsignedFields(PKCS7* token) {
+  auto bad = [](const std::string& why) { return Status::InvalidArgument("timestamp: " + why); };
+  if (token == nullptr || !PKCS7_type_is_signed(token)) return bad("token is not CMS SignedData");
+  PKCS7_SIGNED* sd = token->d.sign;
+  if (ASN1_INTEGER_get(sd->version) != 3) return bad("SignedData version is not 3");
+  if (sd->crl != nullptr && sk_X509_CRL_num(sd->crl) > 0) return bad("unexpected CRLs in the token");
+  if (sk_X509_ALGOR_num(sd->md_algs) != 1) return bad("token must list exactly one digest algorithm");
+  const X509_ALGOR* md = sk_X509_ALGOR_value(sd->md_algs, 0);
+  if (!AlgorithmParamsNullOrAbsent(md)) return bad("digest algorithm has parameters");
+  STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token);
+  if (sk_PKCS7_SIGNER_INFO_num(signers) != 1) return bad("token must have exactly one signer");
+  PKCS7_SIGNER_INFO* si = sk_PKCS7_SIGNER_INFO_value(signers, 0);
+  if (ASN1_INTEGER_get(si->version) != 1) return bad("SignerInfo version is not 1");
+  if (si->unauth_attr != nullptr && sk_X509_ATTRIBUTE_num(si->unauth_attr) > 0) return bad("unexpected unsigned attributes");
+  if (!AlgorithmParamsNullOrAbsent(si->digest_alg)) return bad("signer digest algorithm has parameters");
+  int md_nid = OBJ_obj2nid(md->algorithm);
+  if (OBJ_obj2nid(si->digest_alg->algorithm) != md_nid) return bad("signer digest algorithm differs from the listed one");
+  // The signature algorithm: a combined OID (ecdsa-with-SHA256, ...) must
+  // name the same digest; a bare key OID (rsaEncryption) is allowed.
+  int sig_nid = OBJ_obj2nid(si->digest_enc_alg->algorithm);
+  int sig_md = NID_undef, sig_pk = NID_undef;
+  if (OBJ_find_sigid_algs(sig_nid, &sig_md, &sig_pk) == 1) {
+    if (sig_md != md_nid) return bad("signature algorithm digest differs from the signer digest");
+    if (sig_pk == NID_X9_62_id_ecPublicKey) {
+      int ptype = V_ASN1_UNDEF;
+      X509_ALGOR_get0(nullptr, &ptype, nullptr, si->digest_enc_alg);
+      if (ptype != V_ASN1_UNDEF) return bad("ECDSA signature algorithm has parameters");
+    }
+  } else if (sig_nid != NID_rsaEncryption && sig_nid != NID_X9_62_id_ecPublicKey) {
+    return bad("unknown signature algorithm");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -142,6 +196,7 @@ StatusOr<TimestampInfo> VerifyTimestamp(std::string_view response_der, std::span
                                         const std::string& ca_pem) {
   TT_ASSIGN_OR_RETURN(RespPtr resp, ParseResponse(response_der));
   TT_ASSIGN_OR_RETURN(TimestampInfo info, Describe(resp.get()));
+  TT_RETURN_IF_ERROR(CheckUnsignedFields(TS_RESP_get_token(resp.get())));
   ERR_clear_error();
   X509_STORE* store = X509_STORE_new();
   if (store == nullptr) return Status::Internal("timestamp: out of memory");
