@@ -1,0 +1,280 @@
+#include "tokenize/bpe_model.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "tokenize/utf8.h"
+
+namespace telltale::tokenize {
+
+namespace {
+constexpr size_t kLinearMax = 64;       // pieces up to this many symbols use the rank scan
+constexpr size_t kCacheMaxPiece = 48;   // longer pieces are not memoized
+constexpr size_t kCacheMaxTokens = 1 << 20;
+constexpr uint32_t kNoRank = UINT32_MAX;
+}  // namespace
+
+size_t StringHash::operator()(std::string_view s) const noexcept {
+  // 8 bytes at a time; good enough for short pieces and vocabulary strings.
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 29;
+  return static_cast<size_t>(h);
+}
+
+Status BpeModel::AddToken(std::string bytes, uint32_t id, bool reachable) {
+  if (id >= (1u << 30)) return Status::InvalidArgument("token id " + std::to_string(id) + " is too large");
+  if (id >= tokens_.size()) {
+    tokens_.resize(id + 1);
+    present_.resize(id + 1, false);
+  }
+  if (present_[id]) return Status::InvalidArgument("token id " + std::to_string(id) + " appears twice");
+  if (reachable) {
+    auto [it, inserted] = ids_.emplace(bytes, id);
+    if (!inserted) {
+      // Duplicate strings exist in some real vocabularies; the lowest id
+      // wins, as in Hugging Face's reverse lookup.
+      it->second = std::min(it->second, id);
+    }
+  }
+  tokens_[id] = std::move(bytes);
+  present_[id] = true;
+  return Status::Ok();
+}
+
+uint32_t BpeModel::Find(std::string_view bytes) const {
+  auto it = ids_.find(bytes);
+  return it == ids_.end() ? kNone : it->second;
+}
+
+Status BpeModel::AddMerge(uint32_t a, uint32_t b, uint32_t rank) {
+  if (!has_token(a) || !has_token(b)) return Status::InvalidArgument("merge refers to an unknown token");
+  std::string joined = tokens_[a] + tokens_[b];
+  uint32_t m = Find(joined);
+  if (m == kNone) return Status::InvalidArgument("merge result is not in the vocabulary");
+  pending_merges_.emplace_back(a, b, rank, m);
+  return Status::Ok();
+}
+
+void BpeModel::AddAllSplits(const std::vector<uint32_t>& rank_of) {
+  for (uint32_t t = 0; t < tokens_.size(); ++t) {
+    if (!present_[t] || t >= rank_of.size()) continue;
+    const std::string& s = tokens_[t];
+    for (size_t k = 1; k < s.size(); ++k) {
+      uint32_t a = Find(std::string_view(s).substr(0, k));
+      if (a == kNone) continue;
+      uint32_t b = Find(std::string_view(s).substr(k));
+      if (b == kNone) continue;
+      pending_merges_.emplace_back(a, b, rank_of[t], t);
+    }
+  }
+}
+
+Status BpeModel::Finalize() {
+  size_t cap = 16;
+  while (cap < pending_merges_.size() * 2 + 16) cap <<= 1;
+  pairs_.assign(cap, PairSlot{kEmptyKey, 0, 0});
+  merge_count_ = 0;
+  for (const auto& [a, b, rank, merged] : pending_merges_) {
+    uint64_t key = (uint64_t{a} << 32) | b;
+    size_t i = Mix(key) & (cap - 1);
+    while (pairs_[i].key != kEmptyKey && pairs_[i].key != key) i = (i + 1) & (cap - 1);
+    if (pairs_[i].key == key) {
+      if (rank < pairs_[i].rank) { pairs_[i].rank = rank; pairs_[i].merged = merged; }
+      continue;
+    }
+    pairs_[i] = PairSlot{key, rank, merged};
+    ++merge_count_;
+  }
+  pending_merges_.clear();
+  pending_merges_.shrink_to_fit();
+  have_byte_fallback_ = byte_fallback_;
+  for (int b = 0; b < 256; ++b) {
+    if (byte_level_) {
+      byte_ids_[b] = Find(std::string(1, static_cast<char>(b)));
+      // Bytes that never occur in valid UTF-8 (C0, C1, F5..FF) may be
+      // missing: input is repaired to valid UTF-8 before encoding.
+      bool occurs = !(b == 0xC0 || b == 0xC1 || b >= 0xF5);
+      if (byte_ids_[b] == kNone && occurs) {
+        return Status::InvalidArgument("byte-level vocabulary has no token for byte " + std::to_string(b));
+      }
+    } else {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", b);
+      byte_ids_[b] = Find(name);
+      if (byte_ids_[b] == kNone) have_byte_fallback_ = false;
+    }
+  }
+  if (!byte_level_ && byte_fallback_ && !have_byte_fallback_ && unk_id_ == kNone) {
+    return Status::InvalidArgument("byte_fallback is set but the vocabulary lacks <0x00>..<0xFF> tokens");
+  }
+  return Status::Ok();
+}
+
+Status BpeModel::InitialSymbols(std::string_view piece, uint32_t begin, Scratch* s) const {
+  auto& syms = s->syms;
+  syms.clear();
+  const size_t n = piece.size();
+  if (byte_level_) {
+    for (size_t i = 0; i < n; ++i) {
+      syms.push_back({byte_ids_[static_cast<unsigned char>(piece[i])], begin + static_cast<uint32_t>(i), 1, 0, 0});
+    }
+    return Status::Ok();
+  }
+  bool prev_unk = false;
+  for (size_t i = 0; i < n;) {
+    size_t len = Utf8SeqLen(static_cast<unsigned char>(piece[i]));
+    if (i + len > n) len = n - i;
+    uint32_t id = Find(piece.substr(i, len));
+    uint32_t at = begin + static_cast<uint32_t>(i);
+    if (id != kNone) {
+      syms.push_back({id, at, static_cast<uint32_t>(len), 0, 0});
+      prev_unk = false;
+    } else if (have_byte_fallback_) {
+      for (size_t k = 0; k < len; ++k) {
+        syms.push_back({byte_ids_[static_cast<unsigned char>(piece[i + k])], at + static_cast<uint32_t>(k), 1, 0, 0});
+      }
+      prev_unk = false;
+    } else if (unk_id_ != kNone) {
+      if (fuse_unk_ && prev_unk) {
+        syms.back().len += static_cast<uint32_t>(len);
+      } else {
+        syms.push_back({unk_id_, at, static_cast<uint32_t>(len), 0, 0});
+      }
+      prev_unk = true;
+    } else {
+      return Status::InvalidArgument("character at byte " + std::to_string(at) +
+                                     " has no token and the model has neither byte fallback nor an unknown token");
+    }
+    i += len;
+  }
+  return Status::Ok();
+}
+
+void BpeModel::MergeLinear(Scratch* s) const {
+  auto& parts = s->parts;
+  parts.clear();
+  for (const auto& y : s->syms) parts.push_back({y.id, y.begin, y.len, kNoRank, 0});
+  auto rank_at = [&](size_t i) {
+    uint32_t r, m;
+    if (i + 1 < parts.size() && LookupPair(parts[i].id, parts[i + 1].id, &r, &m)) {
+      parts[i].rank = r;
+      parts[i].merged = m;
+    } else {
+      parts[i].rank = kNoRank;
+    }
+  };
+  for (size_t i = 0; i < parts.size(); ++i) rank_at(i);
+  while (parts.size() > 1) {
+    size_t best = 0;
+    uint32_t best_rank = kNoRank;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      if (parts[i].rank < best_rank) { best_rank = parts[i].rank; best = i; }
+    }
+    if (best_rank == kNoRank) break;
+    parts[best].id = parts[best].merged;
+    parts[best].len += parts[best + 1].len;
+    parts.erase(parts.begin() + static_cast<ptrdiff_t>(best) + 1);
+    rank_at(best);
+    if (best > 0) rank_at(best - 1);
+  }
+}
+
+void BpeModel::MergeHeap(Scratch* s) const {
+  auto& syms = s->syms;
+  auto& heap = s->heap;
+  heap.clear();
+  const int32_t n = static_cast<int32_t>(syms.size());
+  for (int32_t i = 0; i < n; ++i) {
+    syms[i].prev = i - 1;
+    syms[i].next = i + 1 < n ? i + 1 : -1;
+  }
+  // Min-heap on (rank, pos): lowest rank first, leftmost among equals.
+  auto later = [](const Scratch::HeapEntry& x, const Scratch::HeapEntry& y) {
+    return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos;
+  };
+  auto push = [&](int32_t i) {
+    if (i < 0 || syms[i].next < 0) return;
+    uint32_t r, m;
+    if (LookupPair(syms[i].id, syms[syms[i].next].id, &r, &m)) {
+      heap.push_back({r, static_cast<uint32_t>(i), m});
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
+  };
+  for (int32_t i = 0; i + 1 < n; ++i) push(i);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Scratch::HeapEntry top = heap.back();
+    heap.pop_back();
+    auto& left = syms[top.pos];
+    if (left.len == 0 || left.next < 0) continue;
+    auto& right = syms[left.next];
+    uint32_t r, m;
+    if (!LookupPair(left.id, right.id, &r, &m) || m != top.merged) continue;
+    left.id = m;
+    left.len += right.len;
+    right.len = 0;
+    left.next = right.next;
+    if (left.next >= 0) syms[left.next].prev = static_cast<int32_t>(top.pos);
+    push(left.prev);
+    push(static_cast<int32_t>(top.pos));
+  }
+  auto& parts = s->parts;
+  parts.clear();
+  for (int32_t i = 0; i >= 0 && n > 0; i = syms[i].next) parts.push_back({syms[i].id, syms[i].begin, syms[i].len, 0, 0});
+}
+
+Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end, Scratch* s,
+                             std::vector<TokenOut>* out) const {
+  std::string_view piece = text.substr(begin, end - begin);
+  if (piece.empty()) return Status::Ok();
+  const bool cacheable = piece.size() <= kCacheMaxPiece;
+  if (cacheable) {
+    auto it = s->cache.find(piece);
+    if (it != s->cache.end()) {
+      uint32_t at = begin;
+      for (uint64_t v : it->second) {
+        uint32_t len = static_cast<uint32_t>(v);
+        out->push_back({static_cast<uint32_t>(v >> 32), at, at + len});
+        at += len;
+      }
+      return Status::Ok();
+    }
+  }
+  size_t first_out = out->size();
+  uint32_t whole = ignore_merges_ ? Find(piece) : kNone;
+  if (whole != kNone) {
+    out->push_back({whole, begin, end});
+  } else {
+    TT_RETURN_IF_ERROR(InitialSymbols(piece, begin, s));
+    if (s->syms.size() <= kLinearMax) MergeLinear(s);
+    else MergeHeap(s);
+    for (const auto& p : s->parts) out->push_back({p.id, p.begin, p.begin + p.len});
+  }
+  if (cacheable) {
+    if (s->cache_tokens > kCacheMaxTokens) {
+      s->cache.clear();
+      s->cache_tokens = 0;
+    }
+    std::vector<uint64_t> v;
+    v.reserve(out->size() - first_out);
+    for (size_t k = first_out; k < out->size(); ++k) {
+      v.push_back((uint64_t{(*out)[k].id} << 32) | ((*out)[k].end - (*out)[k].begin));
+    }
+    s->cache_tokens += v.size() + 4;
+    s->cache.emplace(std::string(piece), std::move(v));
+  }
+  return Status::Ok();
+}
+
+}  // namespace telltale::tokenize

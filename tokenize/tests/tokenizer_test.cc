@@ -1,0 +1,3 @@
+#include "tokenize/tokenizer.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,208 @@
+#include "tokenize/tokenizer.h"
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "common/file_io.h"
+#include "tokenize/utf8.h"
+
+namespace telltale::tokenize {
+
+namespace {
+
+std::atomic<uint64_t> g_next_instance{1};
+
+// Per-thread working memory, reused across calls so encoding allocates
+// nothing per token in the steady state.
+struct ThreadScratch {
+  uint64_t owner = 0;
+  PreTokenizer::Scratch pre;
+  BpeModel::Scratch bpe;
+  std::vector<Piece> pieces;
+  std::vector<TokenOut> outs;
+};
+
+ThreadScratch& LocalScratch(uint64_t owner) {
+  thread_local ThreadScratch s;
+  if (s.owner != owner) {
+    s.bpe.cache.clear();
+    s.bpe.cache_tokens = 0;
+    s.owner = owner;
+  }
+  return s;
+}
+
+// Repairs invalid UTF-8 (U+FFFD per maximal subpart) keeping the alignment.
+NormalizedText Repair(std::string_view in, size_t valid) {
+  static constexpr char kReplacement[] = "\xEF\xBF\xBD";
+  NormalizedText src(in.substr(0, valid), 0);
+  NormalizedText out;
+  out.StartExplicit(0);
+  out.AppendFrom(src, 0, valid);
+  size_t i = valid;
+  while (i < in.size()) {
+    size_t bad = MaximalSubpartAt(in, i);
+    out.AppendMapped(kReplacement, static_cast<uint32_t>(i), static_cast<uint32_t>(i + bad));
+    i += bad;
+    size_t ok = ValidUtf8Prefix(in.substr(i));
+    NormalizedText good(in.substr(i, ok), static_cast<uint32_t>(i));
+    out.AppendFrom(good, 0, ok);
+    i += ok;
+  }
+  return out;
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(Parts parts)
+    : kind_(std::move(parts.kind)),
+      normalizer_(std::move(parts.normalizer)),
+      pre_tokenizer_(std::move(parts.pre_tokenizer)),
+      model_(std::move(parts.model)),
+      added_(std::move(parts.added)),
+      decoder_(std::move(parts.decoder)),
+      instance_id_(g_next_instance.fetch_add(1)) {}
+
+size_t Tokenizer::vocab_size() const {
+  size_t n = model_.size();
+  for (const auto& t : added_.tokens()) n = std::max<size_t>(n, size_t{t.id} + 1);
+  return n;
+}
+
+Status Tokenizer::EncodeSegment(const NormalizedText& full, uint32_t begin, uint32_t end, Encoding* out) const {
+  if (end <= begin) return Status::Ok();
+  ThreadScratch& s = LocalScratch(instance_id_);
+  NormalizedText seg;
+  if (full.identity()) {
+    seg = NormalizedText(std::string_view(full.text()).substr(begin, end - begin), full.base() + begin);
+  } else {
+    seg.StartExplicit(full.OrigBegin(begin));
+    seg.AppendFrom(full, begin, end);
+  }
+  TT_RETURN_IF_ERROR(normalizer_.Apply(&seg));
+  TT_RETURN_IF_ERROR(pre_tokenizer_.Run(&seg, &s.pre, &s.pieces));
+  const std::string& t = seg.text();
+  for (const Piece& p : s.pieces) {
+    s.outs.clear();
+    TT_RETURN_IF_ERROR(model_.EncodePiece(t, p.begin, p.end, &s.bpe, &s.outs));
+    for (const TokenOut& o : s.outs) {
+      uint32_t ob, oe;
+      seg.OrigRange(o.begin, o.end, &ob, &oe);
+      out->ids.push_back(o.id);
+      out->offsets.push_back({ob, oe});
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<Encoding> Tokenizer::Encode(std::string_view text, const EncodeOptions& options) const {
+  if (text.size() >= UINT32_MAX) return Status::OutOfRange("text of " + std::to_string(text.size()) + " bytes exceeds the 4 GiB limit");
+  size_t valid = ValidUtf8Prefix(text);
+  NormalizedText full = valid == text.size() ? NormalizedText(text, 0) : Repair(text, valid);
+  Encoding enc;
+  enc.ids.reserve(text.size() / 3 + 8);
+  enc.offsets.reserve(text.size() / 3 + 8);
+  const std::string& t = full.text();
+  size_t at = 0, pos, len;
+  uint32_t token;
+  while (added_.FindNext(t, at, options.match_special, &pos, &len, &token)) {
+    TT_RETURN_IF_ERROR(EncodeSegment(full, static_cast<uint32_t>(at), static_cast<uint32_t>(pos), &enc));
+    uint32_t ob, oe;
+    full.OrigRange(pos, pos + len, &ob, &oe);
+    enc.ids.push_back(added_.tokens()[token].id);
+    enc.offsets.push_back({ob, oe});
+    at = pos + len;
+  }
+  TT_RETURN_IF_ERROR(EncodeSegment(full, static_cast<uint32_t>(at), static_cast<uint32_t>(t.size()), &enc));
+  return enc;
+}
+
+StatusOr<std::vector<Encoding>> Tokenizer::EncodeBatch(const std::vector<std::string_view>& texts, unsigned threads,
+                                                       const EncodeOptions& options) const {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(texts.size(), 1)));
+  std::vector<Encoding> results(texts.size());
+  std::vector<Status> errors(texts.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < texts.size(); i = next.fetch_add(1)) {
+      StatusOr<Encoding> e = Encode(texts[i], options);
+      if (e.ok()) results[i] = std::move(e).value();
+      else errors[i] = e.status();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned k = 1; k < threads; ++k) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!errors[i].ok()) return errors[i].WithContext("text " + std::to_string(i));
+  }
+  return results;
+}
+
+StatusOr<std::string> Tokenizer::Decode(std::span<const uint32_t> ids, const DecodeOptions& options) const {
+  std::string out;
+  for (uint32_t id : ids) {
+    int32_t a = added_.IndexOfId(id);
+    if (a >= 0) {
+      const auto& tok = added_.tokens()[static_cast<size_t>(a)];
+      if (!(options.skip_special && tok.special)) out += tok.content;
+      continue;
+    }
+    if (!model_.has_token(id)) {
+      return Status::InvalidArgument("token id " + std::to_string(id) + " is not in the vocabulary (size " +
+                                     std::to_string(vocab_size()) + ")");
+    }
+    const std::string& bytes = model_.token(id);
+    if (decoder_.byte_level) {
+      out += bytes;
+      continue;
+    }
+    if (decoder_.byte_fallback && bytes.size() == 6 && bytes.compare(0, 3, "<0x") == 0 && bytes[5] == '>') {
+      char* endp = nullptr;
+      std::string hex = bytes.substr(3, 2);
+      unsigned long v = std::strtoul(hex.c_str(), &endp, 16);
+      if (*endp == 0) {
+        out.push_back(static_cast<char>(v));
+        continue;
+      }
+    }
+    if (decoder_.metaspace.empty()) {
+      out += bytes;
+    } else {
+      size_t i = 0, m = bytes.find(decoder_.metaspace);
+      while (m != std::string::npos) {
+        out.append(bytes, i, m - i);
+        out.push_back(' ');
+        i = m + decoder_.metaspace.size();
+        m = bytes.find(decoder_.metaspace, i);
+      }
+      out.append(bytes, i, std::string::npos);
+    }
+  }
+  size_t strip = 0;
+  while (strip < decoder_.strip_leading_spaces && strip < out.size() && out[strip] == ' ') ++strip;
+  out.erase(0, strip);
+  return out;
+}
+
+StatusOr<std::shared_ptr<const Tokenizer>> Tokenizer::Load(const std::string& path) {
+  TT_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
+  StatusOr<std::shared_ptr<const Tokenizer>> result = Status::InvalidArgument("unrecognized tokenizer format");
+  size_t first = data.find_first_not_of(" \t\r\n");
+  if (data.size() >= 4 && std::memcmp(data.data(), "GGUF", 4) == 0) {
+    result = FromGguf(data);
+  } else if (first != std::string::npos && data[first] == '{') {
+    result = FromHuggingFaceJson(data);
+  } else {
+    std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    std::string name = base.substr(0, base.find('.'));
+    result = FromTiktoken(data, name);
+  }
+  if (!result.ok()) return result.status().WithContext("tokenizer " + path);
+  return result;
+}
+
+}  // namespace telltale::tokenize
