@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Per-step cost of telltale's Python logits processors at V = 128256.
+
+For batch 1 and 32 it times, in one run on one machine:
+  bare     the bare torch logits step of a sampling loop (softmax + multinomial
+           over [B, V] float32 logits; the model forward is excluded);
+  native   the processor's native work alone (context gather + kgw apply for
+           every row), timed in a C++ loop: the floor Python can reach;
+  hf       telltale.hf.WatermarkLogitsProcessor.__call__ (Python entry, DLPack
+           borrow of input_ids and scores, native work);
+  vllm     telltale.vllm per-request processor (batch 1 only; 1-D logits);
+  torch    a straightforward torch implementation of the same scheme (kgw,
+           gamma 0.25, h = 1): per row, seed a torch.Generator from the key
+           and the previous token, take randperm(V)[:gamma V] as the green
+           list and add delta, as the widely used reference implementation does.
+Python overhead = hf - native; the target is <= 5% of native.
+
+Usage: PYTHONPATH=build-py/python /usr/bin/python3 bench/python_processor_bench.py [--quick]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+
+import telltale
+from telltale.hf import WatermarkLogitsProcessor
+from telltale.vllm import WatermarkLogitsProcessor as RequestProcessor
+
+V = 128256
+SPEC = "kgw:gamma=0.25,delta=2,h=1"
+
+
+def timeit(fn, repeats, inner):
+    """Median seconds per call over `repeats` batches of `inner` calls."""
+    fn()  # warm up
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - t0) / inner)
+    return statistics.median(samples)
+
+
+class TorchReferenceKgw:
+    """KGW with a torch-generated green list, one row at a time."""
+
+    def __init__(self, key_int, gamma, delta, vocab):
+        self.key_int, self.delta, self.vocab = key_int, delta, vocab
+        self.green_size = int(gamma * vocab)
+        self.gen = torch.Generator()
+
+    def __call__(self, input_ids, scores):
+        for r in range(input_ids.shape[0]):
+            self.gen.manual_seed(self.key_int * int(input_ids[r, -1]) % (2**61 - 1))
+            green = torch.randperm(self.vocab, generator=self.gen)[: self.green_size]
+            scores[r, green] += self.delta
+        return scores
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer repeats (smoke test)")
+    args = ap.parse_args()
+    repeats = 3 if args.quick else 15
+    torch.set_num_threads(1)
+    key = telltale.Key.from_bytes(bytes(range(32)))
+    wm = telltale.Watermarker(key, SPEC)
+    gen = torch.Generator().manual_seed(0)
+    print(f"# telltale python processor bench: V={V}, scheme {SPEC}, torch {torch.__version__}, 1 torch thread")
+    print("| batch | bare torch step | native apply | hf processor | python overhead | overhead / native | "
+          "vllm processor | torch reference kgw | speed-up vs torch |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for batch in (1, 32):
+        inner = 50 if batch == 1 else 3
+        input_ids = torch.randint(0, V, (batch, 512), generator=gen)
+        scores = torch.randn(batch, V, generator=gen)
+        proc = WatermarkLogitsProcessor(wm)
+
+        def bare():
+            torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=gen)
+
+        t_bare = timeit(bare, repeats, inner)
+        t_native = statistics.median(proc._native.time_native(input_ids, scores, inner) for _ in range(repeats))
+        t_hf = timeit(lambda: proc(input_ids, scores), repeats, inner)
+        t_vllm = float("nan")
+        if batch == 1:
+            req = RequestProcessor(wm)
+            prompt = input_ids[0, :-1].tolist()
+            out = input_ids[0, -1:].tolist()
+            row = scores[0]
+            t_vllm = timeit(lambda: req(prompt, out, row), repeats, inner)
+        ref = TorchReferenceKgw(0x5DEECE66D, 0.25, 2.0, V)
+        t_ref = timeit(lambda: ref(input_ids, scores), repeats, max(1, inner // 10))
+        overhead = t_hf - t_native
+        us = lambda s: f"{s * 1e6:.1f} us" if s == s else "-"  # noqa: E731
+        print(f"| {batch} | {us(t_bare)} | {us(t_native)} | {us(t_hf)} | {us(overhead)} | "
+              f"{100 * overhead / t_native:.1f}% | {us(t_vllm)} | {us(t_ref)} | {t_ref / t_hf:.0f}x |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

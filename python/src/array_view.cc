@@ -1,0 +1,307 @@
+#include "array_view.h"
+
+#include <cstring>
+#include <limits>
+
+#include "errors.h"
+
+namespace telltale::python {
+namespace {
+
+namespace py = pybind11;
+
+// DLPack 0.x ABI (dlpack.h, Apache-2.0 spec): only the fields read here.
+struct DLDevice {
+  int32_t device_type;  // 1 = CPU
+  int32_t device_id;
+};
+struct DLDataType {
+  uint8_t code;  // 0 int, 1 uint, 2 float, 4 bfloat
+  uint8_t bits;
+  uint16_t lanes;
+};
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;
+  int64_t* strides;  // in elements; null means compact row-major
+  uint64_t byte_offset;
+};
+struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensor*);
+};
+
+constexpr int32_t kDLCPU = 1;
+
+ElemType FromBufferFormat(const char* format, Py_ssize_t itemsize, std::string& name) {
+  std::string f = format != nullptr ? format : "B";
+  while (!f.empty() && (f[0] == '<' || f[0] == '=' || f[0] == '@' || f[0] == '!' || f[0] == '>')) {
+    if (f[0] == '>' || f[0] == '!') {
+      name = "big-endian " + f.substr(1);
+      return ElemType::kOther;
+    }
+    f.erase(0, 1);
+  }
+  if (f.size() != 1) {
+    name = "'" + f + "'";
+    return ElemType::kOther;
+  }
+  const char c = f[0];
+  if (c == 'f' && itemsize == 4) return name = "float32", ElemType::kFloat32;
+  if (c == 'e' && itemsize == 2) return name = "float16", ElemType::kFloat16;
+  if (c == 'd') return name = "float64", ElemType::kOther;
+  if (std::strchr("bhilq", c) != nullptr) {
+    name = "int" + std::to_string(itemsize * 8);
+    if (itemsize == 4) return ElemType::kInt32;
+    if (itemsize == 8) return ElemType::kInt64;
+    return ElemType::kOther;
+  }
+  if (std::strchr("BHILQ", c) != nullptr) {
+    name = "uint" + std::to_string(itemsize * 8);
+    return ElemType::kOther;
+  }
+  if (c == '?') return name = "bool", ElemType::kOther;
+  name = std::string("'") + c + "'";
+  return ElemType::kOther;
+}
+
+ElemType FromDLType(DLDataType t, std::string& name) {
+  if (t.lanes != 1) {
+    name = "vector dtype (" + std::to_string(t.lanes) + " lanes)";
+    return ElemType::kOther;
+  }
+  switch (t.code) {
+    case 0:
+      name = "int" + std::to_string(t.bits);
+      return t.bits == 32 ? ElemType::kInt32 : t.bits == 64 ? ElemType::kInt64 : ElemType::kOther;
+    case 1: name = "uint" + std::to_string(t.bits); return ElemType::kOther;
+    case 2:
+      name = "float" + std::to_string(t.bits);
+      return t.bits == 32 ? ElemType::kFloat32 : t.bits == 16 ? ElemType::kFloat16 : ElemType::kOther;
+    case 4: name = "bfloat" + std::to_string(t.bits); return t.bits == 16 ? ElemType::kBFloat16 : ElemType::kOther;
+    case 5: name = "complex" + std::to_string(t.bits); return ElemType::kOther;
+    case 6: name = "bool"; return ElemType::kOther;
+    default: name = "DLPack type code " + std::to_string(t.code); return ElemType::kOther;
+  }
+}
+
+const char* DeviceName(int32_t type) {
+  switch (type) {
+    case 2: return "cuda";
+    case 3: return "cuda_host";
+    case 4: return "opencl";
+    case 7: return "vulkan";
+    case 8: return "metal";
+    case 10: return "rocm";
+    default: return "a non-CPU device";
+  }
+}
+
+void CheckInt32(int64_t v, size_t i, const char* what, int64_t vocab) {
+  if (v < 0 || v > std::numeric_limits<int32_t>::max() || (vocab > 0 && v >= vocab)) {
+    ThrowInvalid(std::string(what) + "[" + std::to_string(i) + "] = " + std::to_string(v) +
+                 " is not a token id in [0, " +
+                 (vocab > 0 ? std::to_string(vocab) + ") (the vocabulary size)" : std::string("2^31)")));
+  }
+}
+
+// torch fast path: torch.Tensor.__dlpack__ is a Python method with checks
+// costing microseconds per call; torch._C._to_dlpack is the native export it
+// wraps. Both are looked up once, only if torch is already imported, and the
+// one check that matters here (autograd) is repeated below.
+struct TorchHooks {
+  PyObject* tensor_type = nullptr;
+  PyObject* to_dlpack = nullptr;
+  bool looked_up = false;
+};
+
+TorchHooks& Torch() {
+  static TorchHooks hooks;
+  if (!hooks.looked_up) {
+    PyObject* torch = PyImport_GetModule(py::str("torch").ptr());  // new ref or null; never imports
+    if (torch == nullptr) {
+      PyErr_Clear();
+      return hooks;  // retry next time: torch may be imported later
+    }
+    hooks.looked_up = true;
+    py::object mod = py::reinterpret_steal<py::object>(torch);
+    try {
+      hooks.tensor_type = py::object(mod.attr("Tensor")).release().ptr();
+      hooks.to_dlpack = py::object(mod.attr("_C").attr("_to_dlpack")).release().ptr();
+    } catch (py::error_already_set&) {
+      hooks.tensor_type = hooks.to_dlpack = nullptr;  // an unknown torch: use __dlpack__
+    }
+  }
+  return hooks;
+}
+
+py::object ExportDLPack(py::handle obj, const char* what) {
+  TorchHooks& t = Torch();
+  if (t.to_dlpack != nullptr && PyObject_TypeCheck(obj.ptr(), reinterpret_cast<PyTypeObject*>(t.tensor_type))) {
+    if (obj.attr("requires_grad").cast<bool>()) {
+      ThrowInvalid(std::string(what) + " require grad; in-place watermarking would bypass autograd "
+                   "(run generation under torch.no_grad() or pass tensor.detach())");
+    }
+    PyObject* cap = PyObject_CallOneArg(t.to_dlpack, obj.ptr());
+    if (cap == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(cap);
+  }
+  return obj.attr("__dlpack__")();
+}
+
+}  // namespace
+
+bool ArrayView::IsArrayLike(py::handle obj) {
+  return PyObject_CheckBuffer(obj.ptr()) != 0 || py::hasattr(obj, "__dlpack__");
+}
+
+ArrayView ArrayView::From(py::handle obj, const char* what, bool writable) {
+  ArrayView v;
+  if (PyObject_CheckBuffer(obj.ptr()) != 0) {
+    const int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj.ptr(), &v.buffer_, flags) != 0) {
+      py::error_already_set err;
+      ThrowInvalid(std::string(what) + ": cannot borrow the array" + (writable ? " for writing" : "") + " (" +
+                   err.what() + ")" + (writable ? "; read-only arrays cannot be modified in place" : ""));
+    }
+    v.has_buffer_ = true;
+    v.data_ = v.buffer_.buf;
+    v.type_ = FromBufferFormat(v.buffer_.format, v.buffer_.itemsize, v.type_name_);
+    for (int i = 0; i < v.buffer_.ndim; ++i) {
+      const Py_ssize_t s = v.buffer_.strides[i];
+      if (s < 0 || s % v.buffer_.itemsize != 0) {
+        ThrowInvalid(std::string(what) + ": stride " + std::to_string(s) + " bytes in dimension " + std::to_string(i) +
+                     " is negative or not a multiple of the element size; pass a contiguous array");
+      }
+      v.shape_.push_back(v.buffer_.shape[i]);
+      v.strides_.push_back(s / v.buffer_.itemsize);
+    }
+    return v;
+  }
+  if (py::hasattr(obj, "__dlpack__")) {
+    py::object capsule;
+    try {
+      capsule = ExportDLPack(obj, what);
+    } catch (py::error_already_set& e) {
+      ThrowInvalid(std::string(what) + ": DLPack export failed: " + e.what());
+    }
+    auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
+    if (managed == nullptr) {
+      PyErr_Clear();
+      ThrowInvalid(std::string(what) + ": __dlpack__ did not return a 'dltensor' capsule");
+    }
+    const DLTensor& t = managed->dl_tensor;
+    if (t.device.device_type != kDLCPU) {
+      ThrowInvalid(std::string(what) + " live on " + DeviceName(t.device.device_type) + ":" +
+                   std::to_string(t.device.device_id) + "; telltale works on CPU memory (move them with .cpu())");
+    }
+    v.capsule_ = std::move(capsule);
+    v.data_ = static_cast<char*>(t.data) + t.byte_offset;
+    v.type_ = FromDLType(t.dtype, v.type_name_);
+    int64_t compact = 1;
+    v.shape_.assign(t.shape, t.shape + t.ndim);
+    v.strides_.resize(static_cast<size_t>(t.ndim));
+    for (int i = t.ndim - 1; i >= 0; --i) {
+      const int64_t s = t.strides != nullptr ? t.strides[i] : compact;
+      if (s < 0) ThrowInvalid(std::string(what) + ": negative stride in dimension " + std::to_string(i));
+      v.strides_[static_cast<size_t>(i)] = s;
+      compact *= t.shape[i];
+    }
+    return v;
+  }
+  ThrowInvalid(std::string(what) + ": expected a numpy array or a CPU torch tensor, got " +
+               std::string(py::str(obj.get_type().attr("__name__"))));
+}
+
+ArrayView::ArrayView(ArrayView&& o) noexcept
+    : data_(o.data_),
+      type_(o.type_),
+      type_name_(std::move(o.type_name_)),
+      shape_(std::move(o.shape_)),
+      strides_(std::move(o.strides_)),
+      buffer_(o.buffer_),
+      has_buffer_(o.has_buffer_),
+      capsule_(std::move(o.capsule_)) {
+  o.has_buffer_ = false;
+}
+
+ArrayView::~ArrayView() {
+  if (has_buffer_) PyBuffer_Release(&buffer_);
+}
+
+size_t SequenceLength(py::handle seq, const char* what) {
+  if (PyList_Check(seq.ptr())) return static_cast<size_t>(PyList_GET_SIZE(seq.ptr()));
+  if (PyTuple_Check(seq.ptr())) return static_cast<size_t>(PyTuple_GET_SIZE(seq.ptr()));
+  ArrayView v = ArrayView::From(seq, what, false);
+  if (v.ndim() != 1) ThrowInvalid(std::string(what) + " must be 1-D, got " + std::to_string(v.ndim()) + "-D");
+  return static_cast<size_t>(v.shape(0));
+}
+
+void AppendTokenIds(py::handle seq, size_t from, const char* what, int64_t vocab, std::vector<int32_t>& out) {
+  PyObject* p = seq.ptr();
+  if (PyList_Check(p) || PyTuple_Check(p)) {
+    const bool list = PyList_Check(p);
+    const size_t n = static_cast<size_t>(list ? PyList_GET_SIZE(p) : PyTuple_GET_SIZE(p));
+    for (size_t i = from; i < n; ++i) {
+      PyObject* item = list ? PyList_GET_ITEM(p, i) : PyTuple_GET_ITEM(p, i);
+      int overflow = 0;
+      const long long x = PyLong_Check(item) ? PyLong_AsLongLongAndOverflow(item, &overflow) : -1;
+      if (!PyLong_Check(item)) {
+        ThrowInvalid(std::string(what) + "[" + std::to_string(i) + "] is a " +
+                     std::string(py::str(py::handle(item).get_type().attr("__name__"))) + ", not an int token id");
+      }
+      if (overflow != 0) ThrowInvalid(std::string(what) + "[" + std::to_string(i) + "] does not fit in 64 bits");
+      CheckInt32(x, i, what, vocab);
+      out.push_back(static_cast<int32_t>(x));
+    }
+    return;
+  }
+  ArrayView v = ArrayView::From(seq, what, false);
+  if (v.ndim() != 1) ThrowInvalid(std::string(what) + " must be 1-D, got " + std::to_string(v.ndim()) + "-D");
+  const size_t n = static_cast<size_t>(v.shape(0));
+  const int64_t s = v.stride(0);
+  if (v.type() == ElemType::kInt32) {
+    const auto* d = static_cast<const int32_t*>(v.data());
+    for (size_t i = from; i < n; ++i) {
+      CheckInt32(d[static_cast<int64_t>(i) * s], i, what, vocab);
+      out.push_back(d[static_cast<int64_t>(i) * s]);
+    }
+  } else if (v.type() == ElemType::kInt64) {
+    const auto* d = static_cast<const int64_t*>(v.data());
+    for (size_t i = from; i < n; ++i) {
+      CheckInt32(d[static_cast<int64_t>(i) * s], i, what, vocab);
+      out.push_back(static_cast<int32_t>(d[static_cast<int64_t>(i) * s]));
+    }
+  } else {
+    ThrowInvalid(std::string(what) + " has dtype " + v.type_name() + "; token ids must be int32 or int64");
+  }
+}
+
+TokenIds TokenIds::From(py::handle obj, const char* what, int64_t vocab) {
+  TokenIds t;
+  if (!PyList_Check(obj.ptr()) && !PyTuple_Check(obj.ptr())) {
+    if (!ArrayView::IsArrayLike(obj)) {
+      ThrowInvalid(std::string(what) + ": expected a list of ints, a 1-D integer numpy array or tensor, got " +
+                   std::string(py::str(obj.get_type().attr("__name__"))));
+    }
+    auto v = std::make_unique<ArrayView>(ArrayView::From(obj, what, false));
+    if (v->ndim() != 1) ThrowInvalid(std::string(what) + " must be 1-D, got " + std::to_string(v->ndim()) + "-D");
+    if (v->type() == ElemType::kInt32 && (v->stride(0) == 1 || v->shape(0) <= 1)) {
+      const auto* d = static_cast<const int32_t*>(v->data());
+      const size_t n = static_cast<size_t>(v->shape(0));
+      for (size_t i = 0; i < n; ++i) CheckInt32(d[i], i, what, vocab);
+      t.span_ = std::span<const int32_t>(d, n);
+      t.borrowed_ = std::move(v);
+      return t;
+    }
+  }
+  AppendTokenIds(obj, 0, what, vocab, t.owned_);
+  t.span_ = t.owned_;
+  return t;
+}
+
+}  // namespace telltale::python

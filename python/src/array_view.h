@@ -1,0 +1,80 @@
+// Zero-copy views of caller arrays: numpy (and anything else exporting the
+// buffer protocol) and DLPack producers such as CPU torch tensors, including
+// torch.bfloat16, which has no numpy dtype.
+//
+// An ArrayView borrows the caller's memory; it holds the Py_buffer or the
+// DLPack capsule until it is destroyed, so the memory stays valid while
+// native code runs without the GIL. Views are created and destroyed under
+// the GIL; only data()/shape()/stride() may be read without it.
+//
+// Edge cases: strides are in elements and may exceed the row length (row
+// padding); negative or non-element-multiple strides are rejected, as are
+// non-CPU DLPack devices. A DLPack capsule is never renamed "used_dltensor",
+// so its producer's capsule destructor frees the DLManagedTensor.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace telltale::python {
+
+enum class ElemType { kFloat32, kFloat16, kBFloat16, kInt32, kInt64, kOther };
+
+class ArrayView {
+ public:
+  // `what` names the argument in errors ("logits"). `writable` asks the
+  // producer for a writable buffer (numpy rejects read-only arrays).
+  static ArrayView From(pybind11::handle obj, const char* what, bool writable);
+  // True when obj exports the buffer protocol or DLPack.
+  static bool IsArrayLike(pybind11::handle obj);
+
+  ArrayView(ArrayView&& other) noexcept;
+  ArrayView& operator=(ArrayView&&) = delete;
+  ArrayView(const ArrayView&) = delete;
+  ~ArrayView();
+
+  void* data() const { return data_; }
+  ElemType type() const { return type_; }
+  const std::string& type_name() const { return type_name_; }
+  int ndim() const { return static_cast<int>(shape_.size()); }
+  int64_t shape(int i) const { return shape_[static_cast<size_t>(i)]; }
+  int64_t stride(int i) const { return strides_[static_cast<size_t>(i)]; }
+
+ private:
+  ArrayView() = default;
+  void* data_ = nullptr;
+  ElemType type_ = ElemType::kOther;
+  std::string type_name_;
+  std::vector<int64_t> shape_, strides_;
+  Py_buffer buffer_{};
+  bool has_buffer_ = false;
+  pybind11::object capsule_;
+};
+
+// Token ids as int32: a borrowed view when the caller passed contiguous
+// int32 data, else a checked copy (int64 arrays, lists). Every id must lie
+// in [0, vocab) when vocab > 0, else in [0, 2^31).
+class TokenIds {
+ public:
+  // Converts a 1-D sequence: list/tuple of ints, or a 1-D integer array.
+  static TokenIds From(pybind11::handle obj, const char* what, int64_t vocab);
+  std::span<const int32_t> span() const { return span_; }
+
+ private:
+  std::unique_ptr<ArrayView> borrowed_;  // keeps a borrowed int32 buffer alive
+  std::vector<int32_t> owned_;
+  std::span<const int32_t> span_;
+};
+
+// Appends ids [from, to) of a 1-D integer sequence to `out`, checked as in
+// TokenIds. Used by stateful processors that read only the new tokens.
+void AppendTokenIds(pybind11::handle seq, size_t from, const char* what, int64_t vocab, std::vector<int32_t>& out);
+// Number of elements of a list/tuple or 1-D array.
+size_t SequenceLength(pybind11::handle seq, const char* what);
+
+}  // namespace telltale::python
