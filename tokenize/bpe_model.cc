@@ -10,8 +10,6 @@ namespace telltale::tokenize {
 
 namespace {
 constexpr size_t kLinearMax = 64;       // pieces up to this many symbols use the rank scan
-constexpr size_t kCacheMaxPiece = 48;   // longer pieces are not memoized
-constexpr size_t kCacheMaxTokens = 1 << 20;
 constexpr uint32_t kNoRank = UINT32_MAX;
 }  // namespace
 
@@ -53,8 +51,18 @@ Status BpeModel::AddToken(std::string bytes, uint32_t id, bool reachable) {
 }
 
 uint32_t BpeModel::Find(std::string_view bytes) const {
-  auto it = ids_.find(bytes);
-  return it == ids_.end() ? kNone : it->second;
+  if (index_.empty()) {
+    auto it = ids_.find(bytes);
+    return it == ids_.end() ? kNone : it->second;
+  }
+  if (bytes.size() > max_token_len_) return kNone;
+  size_t mask = index_.size() - 1;
+  for (size_t i = StringHash()(bytes) & mask;; i = (i + 1) & mask) {
+    uint32_t slot = index_[i];
+    if (slot == 0) return kNone;
+    const std::string& t = tokens_[slot - 1];
+    if (t.size() == bytes.size() && std::memcmp(t.data(), bytes.data(), bytes.size()) == 0) return slot - 1;
+  }
 }
 
 Status BpeModel::AddMerge(uint32_t a, uint32_t b, uint32_t rank) {
@@ -98,6 +106,16 @@ Status BpeModel::Finalize() {
   }
   pending_merges_.clear();
   pending_merges_.shrink_to_fit();
+  size_t icap = 16;
+  while (icap < ids_.size() * 2 + 16) icap <<= 1;
+  std::vector<uint32_t> index(icap, 0);
+  max_token_len_ = 0;
+  for (const auto& [text, id] : ids_) {
+    size_t i = StringHash()(text) & (icap - 1);
+    while (index[i] != 0) i = (i + 1) & (icap - 1);
+    index[i] = id + 1;
+    max_token_len_ = std::max(max_token_len_, text.size());
+  }
   have_byte_fallback_ = byte_fallback_;
   for (int b = 0; b < 256; ++b) {
     if (byte_level_) {
@@ -118,6 +136,7 @@ Status BpeModel::Finalize() {
   if (!byte_level_ && byte_fallback_ && !have_byte_fallback_ && unk_id_ == kNone) {
     return Status::InvalidArgument("byte_fallback is set but the vocabulary lacks <0x00>..<0xFF> tokens");
   }
+  index_ = std::move(index);
   return Status::Ok();
 }
 
@@ -238,15 +257,15 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
                              std::vector<TokenOut>* out) const {
   std::string_view piece = text.substr(begin, end - begin);
   if (piece.empty()) return Status::Ok();
-  const bool cacheable = piece.size() <= kCacheMaxPiece;
-  if (cacheable) {
-    auto it = s->cache.find(piece);
-    if (it != s->cache.end()) {
+  Scratch::CacheSlot* slot = nullptr;
+  if (piece.size() <= Scratch::kKeyMax) {
+    if (s->cache.empty()) s->ClearCache();
+    slot = &s->cache[StringHash()(piece) & (Scratch::kCacheSlots - 1)];
+    if (slot->key_len == piece.size() && std::memcmp(slot->key, piece.data(), piece.size()) == 0) {
       uint32_t at = begin;
-      for (uint64_t v : it->second) {
-        uint32_t len = static_cast<uint32_t>(v);
-        out->push_back({static_cast<uint32_t>(v >> 32), at, at + len});
-        at += len;
+      for (uint8_t k = 0; k < slot->count; ++k) {
+        out->push_back({slot->ids[k], at, at + slot->lens[k]});
+        at += slot->lens[k];
       }
       return Status::Ok();
     }
@@ -261,18 +280,16 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     else MergeHeap(s);
     for (const auto& p : s->parts) out->push_back({p.id, p.begin, p.begin + p.len});
   }
-  if (cacheable) {
-    if (s->cache_tokens > kCacheMaxTokens) {
-      s->cache.clear();
-      s->cache_tokens = 0;
+  size_t produced = out->size() - first_out;
+  if (slot != nullptr && produced <= Scratch::kTokMax) {
+    slot->key_len = static_cast<uint8_t>(piece.size());
+    std::memcpy(slot->key, piece.data(), piece.size());
+    slot->count = static_cast<uint8_t>(produced);
+    for (size_t k = 0; k < produced; ++k) {
+      const TokenOut& o = (*out)[first_out + k];
+      slot->ids[k] = o.id;
+      slot->lens[k] = static_cast<uint8_t>(o.end - o.begin);
     }
-    std::vector<uint64_t> v;
-    v.reserve(out->size() - first_out);
-    for (size_t k = first_out; k < out->size(); ++k) {
-      v.push_back((uint64_t{(*out)[k].id} << 32) | ((*out)[k].end - (*out)[k].begin));
-    }
-    s->cache_tokens += v.size() + 4;
-    s->cache.emplace(std::string(piece), std::move(v));
   }
   return Status::Ok();
 }

@@ -50,11 +50,24 @@ class BpeModel {
     struct HeapEntry {
       uint32_t rank, pos, merged;
     };
+    // Direct-mapped memo slot: a piece of up to kKeyMax bytes and its up to
+    // kTokMax tokens, stored inline so a hit costs one hash and one compare.
+    static constexpr size_t kKeyMax = 30;
+    static constexpr size_t kTokMax = 7;
+    struct CacheSlot {
+      uint8_t key_len = 0xFF;  // 0xFF: empty
+      uint8_t count = 0;
+      char key[kKeyMax];
+      uint32_t ids[kTokMax];
+      uint8_t lens[kTokMax];
+    };
+    static constexpr size_t kCacheSlots = size_t{1} << 15;
+    void ClearCache() { cache.assign(kCacheSlots, CacheSlot{}); }
+
     std::vector<Sym> syms;
     std::vector<Part> parts;
     std::vector<HeapEntry> heap;
-    std::unordered_map<std::string, std::vector<uint64_t>, StringHash, std::equal_to<>> cache;
-    size_t cache_tokens = 0;
+    std::vector<CacheSlot> cache;  // allocated on first use
   };
 
   // --- building (loaders) ---
@@ -124,6 +137,9 @@ class BpeModel {
   std::vector<std::string> tokens_;
   std::vector<bool> present_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids_;
+  // Open-addressing index over ids_ for the hot path: slot = id + 1 (0 empty).
+  std::vector<uint32_t> index_;
+  size_t max_token_len_ = 0;
   std::vector<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> pending_merges_;  // a, b, rank, merged
   std::vector<PairSlot> pairs_;
   size_t merge_count_ = 0;

@@ -27,7 +27,6 @@ ThreadScratch& LocalScratch(uint64_t owner) {
   thread_local ThreadScratch s;
   if (s.owner != owner) {
     s.bpe.cache.clear();
-    s.bpe.cache_tokens = 0;
     s.owner = owner;
   }
   return s;
