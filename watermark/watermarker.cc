@@ -13,42 +13,10 @@ namespace {
 constexpr size_t kChunkBlocks = 64;  // blocks per PRF batch: 1 KiB on the stack
 constexpr size_t kSelfChunk = 256;   // candidate tokens per batch (self seeding)
 
-inline uint64_t LoadLe64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
-
-// Packs the even bits of x into the low 32 bits.
-inline uint64_t CompactEvenBits(uint64_t x) {
-  x &= 0x5555555555555555ULL;
-  x = (x | x >> 1) & 0x3333333333333333ULL;
-  x = (x | x >> 2) & 0x0f0f0f0f0f0f0f0fULL;
-  x = (x | x >> 4) & 0x00ff00ff00ff00ffULL;
-  x = (x | x >> 8) & 0x0000ffff0000ffffULL;
-  return (x | x >> 16) & 0x00000000ffffffffULL;
-}
-
-// 32 two-bit slots -> 32 green bits (slot < threshold).
-inline uint64_t GreenFromTwoBitSlots(uint64_t w, uint32_t threshold) {
-  const uint64_t lo = w, hi = w >> 1;
-  switch (threshold) {
-    case 1: return CompactEvenBits(~(lo | hi));
-    case 2: return CompactEvenBits(~hi);
-    default: return CompactEvenBits(~(lo & hi));
-  }
-}
-
-void AddBiasFloat(float* x, size_t n, const uint64_t* words, const float* lut) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const float* row = lut + 8 * ((words[i >> 6] >> (i & 63)) & 0xff);
-    for (int k = 0; k < 8; ++k) x[i + k] += row[k];
-  }
-  for (; i < n; ++i) {
-    if ((words[i >> 6] >> (i & 63)) & 1) x[i] += lut[8 * 255];
-  }
+// x[i] += delta where mask[i] is 1. Written as a select so the compiler
+// vectorizes it (8 floats per AVX2 instruction).
+void AddBiasFloat(float* x, size_t n, const uint8_t* mask, float delta) {
+  for (size_t i = 0; i < n; ++i) x[i] += mask[i] ? delta : 0.0f;
 }
 
 inline float Bf16ToFloat(uint16_t h) {
@@ -92,11 +60,17 @@ Status CheckContextTail(std::span<const int32_t> context, int width) {
 
 }  // namespace
 
-Watermarker::Watermarker(SchemeSpec spec, KeyedPrf prf)
-    : spec_(spec), prf_(std::move(prf)), bias_lut_(256 * 8, 0.0f) {
-  const float delta = static_cast<float>(spec_.delta);
-  for (int b = 0; b < 256; ++b) {
-    for (int k = 0; k < 8; ++k) bias_lut_[8 * b + k] = (b >> k) & 1 ? delta : 0.0f;
+Watermarker::Watermarker(SchemeSpec spec, KeyedPrf prf) : spec_(spec), prf_(std::move(prf)), byte_masks_(256 * 8, 0) {
+  // For slot widths of 1, 2 and 4 bits: the green flags (one byte each) of
+  // the 8/s tokens packed in one PRF byte.
+  const int s = prf_.slot_bits();
+  if (s > 4) return;
+  const uint32_t threshold = spec_.green_threshold();
+  for (uint32_t b = 0; b < 256; ++b) {
+    for (int k = 0; k < 8 / s; ++k) {
+      const uint32_t slot = (b >> (k * s)) & ((1u << s) - 1);
+      byte_masks_[8 * b + k] = slot < threshold;
+    }
   }
 }
 
@@ -119,33 +93,24 @@ bool Watermarker::ContextIsWatermarked(std::span<const int32_t> context) const {
   return true;
 }
 
-void Watermarker::GreenWords(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint64_t* words) const {
+void Watermarker::GreenMask(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint8_t* mask) const {
   alignas(16) uint8_t buf[kChunkBlocks * 16];
   prf_.ContextBlocks(ctx, first_block, n_blocks, buf);
   const int s = prf_.slot_bits();
+  const size_t n_bytes = n_blocks * 16;
+  if (s <= 4) {  // 2, 4 or 8 tokens per byte: one table lookup per byte
+    const size_t per_byte = static_cast<size_t>(8 / s);
+    for (size_t i = 0; i < n_bytes; ++i) std::memcpy(mask + i * per_byte, &byte_masks_[8 * buf[i]], per_byte);
+    return;
+  }
   const uint32_t threshold = spec_.green_threshold();
-  if (s == 1) {  // gamma = 1/2: green iff the bit is 0
-    for (size_t b = 0; b < n_blocks; ++b) {
-      words[2 * b] = ~LoadLe64(buf + 16 * b);
-      words[2 * b + 1] = ~LoadLe64(buf + 16 * b + 8);
-    }
+  if (s == 8) {
+    for (size_t i = 0; i < n_bytes; ++i) mask[i] = buf[i] < threshold;
     return;
   }
-  if (s == 2) {  // gamma in {1/4, 1/2, 3/4}: 64 tokens per block
-    for (size_t b = 0; b < n_blocks; ++b) {
-      words[b] = GreenFromTwoBitSlots(LoadLe64(buf + 16 * b), threshold) |
-                 GreenFromTwoBitSlots(LoadLe64(buf + 16 * b + 8), threshold) << 32;
-    }
-    return;
-  }
-  const uint32_t per_block = 128u / s;
-  const size_t n_tokens = n_blocks * per_block;
-  std::memset(words, 0, ((n_tokens + 63) / 64) * sizeof(uint64_t));
-  for (size_t b = 0; b < n_blocks; ++b) {
-    for (uint32_t j = 0; j < per_block; ++j) {
-      const size_t t = b * per_block + j;
-      if (KeyedPrf::ExtractSlot(buf + 16 * b, s, j) < threshold) words[t >> 6] |= uint64_t{1} << (t & 63);
-    }
+  for (size_t i = 0; i < n_bytes / 2; ++i) {  // s == 16, little-endian slots
+    const uint32_t slot = uint32_t{buf[2 * i]} | uint32_t{buf[2 * i + 1]} << 8;
+    mask[i] = slot < threshold;
   }
 }
 
@@ -155,7 +120,7 @@ Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t 
   if (vocab > (int64_t{1} << 31)) return Status::InvalidArgument("vocabulary larger than 2^31 tokens");
   TT_RETURN_IF_ERROR(CheckContextTail(context, std::max(spec_.h, 1)));
   if (!ContextIsWatermarked(context)) return Status::Ok();
-  uint64_t words[kChunkBlocks * 128 / 64];  // enough for 1-bit slots
+  uint8_t mask[kChunkBlocks * 128];  // one byte per token; enough for 1-bit slots
   if (spec_.family == SchemeFamily::kKgw && spec_.seeding == Seeding::kSelf) {
     const int prev = spec_.h - 1;
     const int32_t* prev_tokens = context.data() + context.size() - prev;
@@ -170,11 +135,8 @@ Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t 
         ctx[i] = SelfContextHash(prev_tokens, prev, ids[i]);
       }
       prf_.TokenSlots(ctx, ids, n, slots);
-      std::memset(words, 0, kSelfChunk / 8);
-      for (size_t i = 0; i < n; ++i) {
-        if (slots[i] < threshold) words[i >> 6] |= uint64_t{1} << (i & 63);
-      }
-      add(t0, n, words);
+      for (size_t i = 0; i < n; ++i) mask[i] = slots[i] < threshold;
+      add(t0, n, mask);
     }
     return Status::Ok();
   }
@@ -185,9 +147,9 @@ Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t 
   const int64_t total_blocks = (vocab + per_block - 1) / per_block;
   for (int64_t b0 = 0; b0 < total_blocks; b0 += kChunkBlocks) {
     const size_t nb = static_cast<size_t>(std::min<int64_t>(kChunkBlocks, total_blocks - b0));
-    GreenWords(ctx, static_cast<uint32_t>(b0), nb, words);
+    GreenMask(ctx, static_cast<uint32_t>(b0), nb, mask);
     const int64_t first = b0 * per_block;
-    add(first, static_cast<size_t>(std::min<int64_t>(vocab - first, static_cast<int64_t>(nb) * per_block)), words);
+    add(first, static_cast<size_t>(std::min<int64_t>(vocab - first, static_cast<int64_t>(nb) * per_block)), mask);
   }
   return Status::Ok();
 }
@@ -199,9 +161,9 @@ Status Watermarker::Apply(std::span<const int32_t> context, std::span<float> log
   }
   if (logits.empty()) return Status::InvalidArgument("logits are empty");
   float* x = logits.data();
-  const float* lut = bias_lut_.data();
+  const float delta = static_cast<float>(spec_.delta);
   return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()),
-                           [&](int64_t first, size_t n, const uint64_t* words) { AddBiasFloat(x + first, n, words, lut); });
+                           [&](int64_t first, size_t n, const uint8_t* mask) { AddBiasFloat(x + first, n, mask, delta); });
 }
 
 Status Watermarker::ApplyHalf(std::span<const int32_t> context, std::span<uint16_t> logits, HalfFormat format) const {
@@ -211,9 +173,9 @@ Status Watermarker::ApplyHalf(std::span<const int32_t> context, std::span<uint16
   if (logits.empty()) return Status::InvalidArgument("logits are empty");
   const float delta = static_cast<float>(spec_.delta);
   uint16_t* x = logits.data();
-  return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()), [&](int64_t first, size_t n, const uint64_t* words) {
+  return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()), [&](int64_t first, size_t n, const uint8_t* mask) {
     for (size_t i = 0; i < n; ++i) {
-      if (!((words[i >> 6] >> (i & 63)) & 1)) continue;
+      if (!mask[i]) continue;
       uint16_t& v = x[first + static_cast<int64_t>(i)];
       v = format == HalfFormat::kBFloat16 ? FloatToBf16(Bf16ToFloat(v) + delta) : FloatToF16(F16ToFloat(v) + delta);
     }
@@ -253,11 +215,11 @@ Status Watermarker::GreenBitmap(std::span<const int32_t> context, int64_t vocab,
   std::memset(words.data(), 0, need * sizeof(uint64_t));
   *watermarked = ContextIsWatermarked(context);
   uint64_t* out = words.data();
-  return ForEachGreenChunk(context, vocab, [&](int64_t first, size_t n, const uint64_t* chunk) {
-    // Chunks start on multiples of 64 tokens, so whole words copy across.
-    const size_t w0 = static_cast<size_t>(first >> 6), nw = (n + 63) / 64;
-    std::memcpy(out + w0, chunk, nw * sizeof(uint64_t));
-    if (n & 63) out[w0 + nw - 1] &= (uint64_t{1} << (n & 63)) - 1;
+  return ForEachGreenChunk(context, vocab, [&](int64_t first, size_t n, const uint8_t* mask) {
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t t = static_cast<uint64_t>(first) + i;
+      out[t >> 6] |= uint64_t{mask[i]} << (t & 63);
+    }
   });
 }
 

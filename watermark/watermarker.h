@@ -73,15 +73,15 @@ class Watermarker {
 
  private:
   Watermarker(SchemeSpec spec, KeyedPrf prf);
-  // Green bits of tokens [64*64*.. ) for one left/unigram context: fills the
-  // words covering blocks [first_block, first_block + n_blocks).
-  void GreenWords(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint64_t* words) const;
+  // Green flags (one byte per token) of the tokens in PRF blocks
+  // [first_block, first_block + n_blocks) of one left/unigram context.
+  void GreenMask(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint8_t* mask) const;
   template <typename AddFn>
   Status ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add) const;
 
   SchemeSpec spec_;
   KeyedPrf prf_;
-  std::vector<float> bias_lut_;  // 256 x 8: delta where the byte's bit is set
+  std::vector<uint8_t> byte_masks_;  // 256 x 8: PRF byte -> green flags (s <= 4)
 };
 
 }  // namespace telltale
