@@ -139,10 +139,10 @@ TorchHooks& Torch() {
   return hooks;
 }
 
-py::object ExportDLPack(py::handle obj, const char* what) {
+py::object ExportDLPack(py::handle obj, const char* what, bool writable) {
   TorchHooks& t = Torch();
   if (t.to_dlpack != nullptr && PyObject_TypeCheck(obj.ptr(), reinterpret_cast<PyTypeObject*>(t.tensor_type))) {
-    if (obj.attr("requires_grad").cast<bool>()) {
+    if (writable && obj.attr("requires_grad").cast<bool>()) {
       ThrowInvalid(std::string(what) + " require grad; in-place watermarking would bypass autograd "
                    "(run generation under torch.no_grad() or pass tensor.detach())");
     }
@@ -185,7 +185,7 @@ ArrayView ArrayView::From(py::handle obj, const char* what, bool writable) {
   if (py::hasattr(obj, "__dlpack__")) {
     py::object capsule;
     try {
-      capsule = ExportDLPack(obj, what);
+      capsule = ExportDLPack(obj, what, writable);
     } catch (py::error_already_set& e) {
       ThrowInvalid(std::string(what) + ": DLPack export failed: " + e.what());
     }

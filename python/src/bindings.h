@@ -50,6 +50,7 @@ void RegisterScheme(pybind11::module_& m);
 void RegisterWatermarker(pybind11::module_& m);
 void RegisterDetector(pybind11::module_& m);
 void RegisterProcessors(pybind11::module_& m);
+void RegisterTokenizer(pybind11::module_& m);  // only with TELLTALE_PY_WITH_TOKENIZE
 
 }  // namespace telltale::python
 

@@ -13,4 +13,7 @@ PYBIND11_MODULE(_core, m) {
   telltale::python::RegisterWatermarker(m);
   telltale::python::RegisterDetector(m);
   telltale::python::RegisterProcessors(m);
+#ifdef TELLTALE_PY_WITH_TOKENIZE
+  telltale::python::RegisterTokenizer(m);
+#endif
 }

@@ -60,3 +60,10 @@ __all__ = [
     "WindowMatch",
     "attribute",
 ]
+
+try:  # bound when the tokenize component is part of the build
+    from telltale._core import Tokenizer  # noqa: F401
+
+    __all__.append("Tokenizer")
+except ImportError:  # pragma: no cover
+    pass

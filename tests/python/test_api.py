@@ -113,7 +113,8 @@ def test_module_doctests(module):
 def test_native_docstring_examples():
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for cls in [_core.Key, _core.Scheme, _core.Watermarker, _core.Sampler, _core.Detector]:
+    classes = [_core.Key, _core.Scheme, _core.Watermarker, _core.Sampler, _core.Detector, _core.Tokenizer]
+    for cls in classes:
         for test in finder.find(cls, cls.__name__, globs={}):
             runner.run(test)
     result = runner.summarize(verbose=False)
