@@ -16,7 +16,9 @@
 // use only caller-owned or stack memory.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 #include "common/status.h"
 #include "crypto/aes_block_cipher.h"
@@ -49,10 +51,17 @@ class KeyedPrf {
 };
 
 inline void WriteBlockInput(uint64_t ctx, uint32_t block, uint8_t* dst) {
-  for (int i = 0; i < 8; ++i) dst[i] = static_cast<uint8_t>(ctx >> (8 * i));
-  for (int i = 0; i < 4; ++i) dst[8 + i] = static_cast<uint8_t>(block >> (8 * i));
-  dst[12] = 1;  // LE32(1): PRF domain tag of version v1
-  dst[13] = dst[14] = dst[15] = 0;
+  // LE64(ctx) || LE32(block) || LE32(1), the last word being the v1 domain tag.
+  if constexpr (std::endian::native == std::endian::little) {
+    const uint64_t hi = uint64_t{block} | uint64_t{1} << 32;
+    std::memcpy(dst, &ctx, 8);
+    std::memcpy(dst + 8, &hi, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) dst[i] = static_cast<uint8_t>(ctx >> (8 * i));
+    for (int i = 0; i < 4; ++i) dst[8 + i] = static_cast<uint8_t>(block >> (8 * i));
+    dst[12] = 1;
+    dst[13] = dst[14] = dst[15] = 0;
+  }
 }
 
 }  // namespace telltale

@@ -182,9 +182,8 @@ Status Watermarker::ApplyHalf(std::span<const int32_t> context, std::span<uint16
   });
 }
 
-Status Watermarker::ApplyBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets,
-                               LogitsMatrixMap logits) const {
-  const int64_t rows = logits.rows();
+namespace {
+Status CheckOffsets(std::span<const int32_t> tokens, std::span<const int64_t> offsets, int64_t rows) {
   if (static_cast<int64_t>(offsets.size()) != rows + 1) {
     return Status::InvalidArgument("offsets must have batch + 1 = " + std::to_string(rows + 1) + " entries, got " +
                                    std::to_string(offsets.size()));
@@ -195,6 +194,32 @@ Status Watermarker::ApplyBatch(std::span<const int32_t> tokens, std::span<const 
                                      "] is not a valid range of the token buffer");
     }
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Status Watermarker::SampleBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets,
+                                ConstLogitsMatrixMap logits, const SamplingParams& params, std::span<uint64_t> rngs,
+                                SampleWorkspace& ws, std::span<int32_t> out) const {
+  const int64_t rows = logits.rows();
+  TT_RETURN_IF_ERROR(CheckOffsets(tokens, offsets, rows));
+  if (static_cast<int64_t>(rngs.size()) != rows || static_cast<int64_t>(out.size()) != rows) {
+    return Status::InvalidArgument("rngs and out must have one entry per batch row (" + std::to_string(rows) + ")");
+  }
+  for (int64_t b = 0; b < rows; ++b) {
+    auto ctx = tokens.subspan(static_cast<size_t>(offsets[b]), static_cast<size_t>(offsets[b + 1] - offsets[b]));
+    auto t = Sample(ctx, std::span<const float>(logits.row(b).data(), static_cast<size_t>(logits.cols())), params,
+                    rngs[b], ws);
+    if (!t.ok()) return t.status().WithContext("batch row " + std::to_string(b));
+    out[b] = *t;
+  }
+  return Status::Ok();
+}
+
+Status Watermarker::ApplyBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets,
+                               LogitsMatrixMap logits) const {
+  const int64_t rows = logits.rows();
+  TT_RETURN_IF_ERROR(CheckOffsets(tokens, offsets, rows));
   for (int64_t b = 0; b < rows; ++b) {
     auto ctx = tokens.subspan(static_cast<size_t>(offsets[b]), static_cast<size_t>(offsets[b + 1] - offsets[b]));
     Status s = Apply(ctx, std::span<float>(logits.row(b).data(), static_cast<size_t>(logits.cols())));

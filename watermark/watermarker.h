@@ -35,6 +35,9 @@ namespace telltale {
 using LogitsMatrixMap =
     Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
 
+using ConstLogitsMatrixMap =
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+
 enum class HalfFormat { kFloat16, kBFloat16 };
 
 class Watermarker {
@@ -66,6 +69,12 @@ class Watermarker {
   // sampling with `rng` (a splitmix64 state the caller seeds).
   StatusOr<int32_t> Sample(std::span<const int32_t> context, std::span<const float> logits,
                            const SamplingParams& params, uint64_t& rng, SampleWorkspace& ws) const;
+
+  // Sample for every row: row b uses context tokens[offsets[b] ..
+  // offsets[b+1]), logits row b and its own rng state rngs[b]; writes out[b].
+  Status SampleBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets, ConstLogitsMatrixMap logits,
+                     const SamplingParams& params, std::span<uint64_t> rngs, SampleWorkspace& ws,
+                     std::span<int32_t> out) const;
 
   // True when the next token is watermarked for this context (long enough,
   // and not a repeat under skip_repeat).

@@ -97,6 +97,27 @@ TEST(Watermarker, BatchEqualsRows) {
   EXPECT_FALSE(wm.ApplyBatch(tokens, bad, map).ok());
 }
 
+TEST(Watermarker, SampleBatchEqualsRows) {
+  const Watermarker wm = Watermarker::Create(FixedKey(2), SchemeSpec::Parse("gumbel:h=1").value()).value();
+  const int64_t vocab = 50;
+  std::vector<int32_t> tokens = {1, 2, 3, 9};
+  std::vector<int64_t> offsets = {0, 1, 4};
+  std::vector<float> logits(2 * vocab);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>((i * 37) % 11) * 0.3f;
+  std::vector<uint64_t> rngs = {5, 6};
+  std::vector<int32_t> out(2);
+  SampleWorkspace ws;
+  ConstLogitsMatrixMap map(logits.data(), 2, vocab, Eigen::OuterStride<>(vocab));
+  ASSERT_TRUE(wm.SampleBatch(tokens, offsets, map, {}, rngs, ws, out).ok());
+  for (int b = 0; b < 2; ++b) {
+    uint64_t rng = 5 + b;
+    std::span<const int32_t> ctx(tokens.data() + offsets[b], offsets[b + 1] - offsets[b]);
+    EXPECT_EQ(out[b], wm.Sample(ctx, std::span<const float>(logits.data() + b * vocab, vocab), {}, rng, ws).value());
+  }
+  std::vector<int32_t> short_out(1);
+  EXPECT_FALSE(wm.SampleBatch(tokens, offsets, map, {}, rngs, ws, short_out).ok());
+}
+
 TEST(Watermarker, HalfPrecisionAddsDeltaWithRounding) {
   const Watermarker wm = Watermarker::Create(FixedKey(2), SchemeSpec::Parse("kgw:gamma=0.5,delta=2").value()).value();
   const std::vector<int32_t> ctx = {4};
