@@ -13,7 +13,9 @@ For batch 1 and 32 it times, in one run on one machine:
            gamma 0.25, h = 1): per row, seed a torch.Generator from the key
            and the previous token, take randperm(V)[:gamma V] as the green
            list and add delta, as the widely used reference implementation does.
-Python overhead = hf - native; the target is <= 5% of native.
+Python overhead = hf - native (median of interleaved pairs); the target is
+<= 5% of native. The fixed Python cost is also measured alone at V = 64,
+where the native work is negligible.
 
 Usage: PYTHONPATH=build-py/python /usr/bin/python3 bench/python_processor_bench.py [--quick]
 """
@@ -97,7 +99,7 @@ def main():
             torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=gen)
 
         t_bare = timeit(bare, repeats, inner)
-        t_native, t_hf, _ = paired(lambda: proc._native.time_native(input_ids, scores, inner),
+        t_native, t_hf, overhead = paired(lambda: proc._native.time_native(input_ids, scores, inner),
                                    lambda: proc(input_ids, scores), repeats, inner)
         t_vllm = float("nan")
         if batch == 1:
@@ -108,10 +110,16 @@ def main():
             t_vllm = timeit(lambda: req(prompt, out, row), repeats, inner)
         ref = TorchReferenceKgw(0x5DEECE66D, 0.25, 2.0, V)
         t_ref = timeit(lambda: ref(input_ids, scores), repeats, max(1, inner // 10))
-        overhead = t_hf - t_native
         us = lambda s: f"{s * 1e6:.1f} us" if s == s else "-"  # noqa: E731
         print(f"| {batch} | {us(t_bare)} | {us(t_native)} | {us(t_hf)} | {us(overhead)} | "
               f"{100 * overhead / t_native:.1f}% | {us(t_vllm)} | {us(t_ref)} | {t_ref / t_hf:.0f}x |")
+    small_ids = torch.randint(0, 64, (1, 512), generator=gen)
+    small = torch.randn(1, 64, generator=gen)
+    proc = WatermarkLogitsProcessor(wm)
+    n_small, t_small, _ = paired(lambda: proc._native.time_native(small_ids, small, 2000),
+                                 lambda: proc(small_ids, small), repeats, 2000)
+    print(f"\nfixed per-call cost at V=64, batch 1: hf processor {t_small * 1e6:.2f} us, of which native "
+          f"{n_small * 1e6:.2f} us; Python + DLPack entry {(t_small - n_small) * 1e6:.2f} us")
     sys.stdout.flush()
 
 
