@@ -9,7 +9,7 @@
 namespace telltale::tokenize {
 
 namespace {
-constexpr size_t kLinearMax = 64;       // pieces up to this many symbols use the rank scan
+constexpr size_t kLinearMax = 16;       // pieces up to this many symbols use the rank scan
 constexpr uint32_t kNoRank = UINT32_MAX;
 }  // namespace
 

@@ -412,6 +412,17 @@ class RegexCompiler {
 
   bool Nullable(const Node& n) const { return First(n).nullable; }
 
+  void SetSplitFilter(size_t split, const Node& x) {
+    FirstSet f = First(x);
+    Regex::Inst& in = re_->code_[split];
+    in.x_nullable = f.nullable;
+    if (!f.nullable) {
+      in.first_x[0] = f.bits[0];
+      in.first_x[1] = f.bits[1];
+      in.first_x_non_ascii = f.non_ascii;
+    }
+  }
+
   Status Emit(const Node& n) {
     using Op = Regex::Op;
     switch (n.kind) {
@@ -429,6 +440,7 @@ class RegexCompiler {
         for (size_t i = 0; i < n.kids.size(); ++i) {
           if (i + 1 < n.kids.size()) {
             size_t split = Push({Op::kSplit});
+            SetSplitFilter(split, *n.kids[i]);
             re_->code_[split].x = Here();
             TT_RETURN_IF_ERROR(Emit(*n.kids[i]));
             jumps.push_back(Push({Op::kJmp}));
@@ -468,6 +480,7 @@ class RegexCompiler {
         if (n.max == kInf) {
           uint32_t loop = Here();
           size_t split = Push({Op::kSplit});
+          SetSplitFilter(split, kid);
           re_->code_[split].x = Here();
           TT_RETURN_IF_ERROR(Emit(kid));
           size_t j = Push({Op::kJmp});
@@ -477,6 +490,7 @@ class RegexCompiler {
           std::vector<size_t> splits;
           for (uint32_t i = n.min; i < n.max; ++i) {
             size_t split = Push({Op::kSplit});
+            SetSplitFilter(split, kid);
             re_->code_[split].x = Here();
             splits.push_back(split);
             TT_RETURN_IF_ERROR(Emit(kid));
@@ -594,10 +608,20 @@ bool Regex::Run(std::string_view text, uint32_t pc, size_t pos, size_t* end, Scr
         ++pc;
         break;
       }
-      case Op::kSplit:
+      case Op::kSplit: {
+        bool can = in.x_nullable;
+        if (!can && pos < n) {
+          unsigned char b = static_cast<unsigned char>(s[pos]);
+          can = b < 0x80 ? ((in.first_x[b >> 6] >> (b & 63)) & 1) != 0 : in.first_x_non_ascii;
+        }
+        if (!can) {
+          pc = in.y;
+          break;
+        }
         st->push_back({in.y, static_cast<uint32_t>(pos), 0, 0});
         pc = in.x;
         break;
+      }
       case Op::kJmp:
         pc = in.x;
         break;

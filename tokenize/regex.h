@@ -56,6 +56,12 @@ class Regex {
     uint32_t cls = 0;          // kClass: index into classes_
     uint32_t min = 1, max = 1; // kClass repetition bounds (max UINT32_MAX = unbounded)
     uint32_t x = 0, y = 0;     // kSplit: preferred / alternative; kJmp, kLook, kAtomic: x
+    // kSplit: first-character filter of branch x (skip straight to y when
+    // the next character cannot start x), so failing alternatives such as
+    // the contraction group cost one bit test instead of a backtrack frame.
+    uint64_t first_x[2] = {~uint64_t{0}, ~uint64_t{0}};
+    bool first_x_non_ascii = true;
+    bool x_nullable = true;
   };
   struct Alternative {
     uint32_t start;
