@@ -63,12 +63,46 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   }
   FingerprintSet seen;
   seen.Reset(static_cast<size_t>(n));
-  std::vector<uint64_t> contexts;
-  std::vector<int32_t> ids;
+  // Scored positions are gathered 256 at a time on the stack and encrypted
+  // in one batch; per-position values are kept only for window search.
+  constexpr size_t kChunk = 256;
+  uint64_t ctx_buf[kChunk];
+  int32_t id_buf[kChunk];
+  int64_t pos_buf[kChunk];
+  uint32_t slot_buf[kChunk];
+  size_t fill = 0;
+  std::vector<double> values;
   std::vector<int64_t> positions;
-  contexts.reserve(static_cast<size_t>(n));
-  ids.reserve(static_cast<size_t>(n));
-  positions.reserve(static_cast<size_t>(n));
+  const bool gumbel = spec_.family == SchemeFamily::kGumbel;
+  const uint32_t threshold = spec_.green_threshold();
+  int64_t m = 0, green = 0;
+  double gumbel_sum = 0;
+  auto flush = [&] {
+    prf_.TokenSlots(ctx_buf, id_buf, fill, slot_buf);
+    for (size_t k = 0; k < fill; ++k) {
+      double v;
+      if (gumbel) {
+        // r = u / 2^32 rounds the uniform down, so -log(1-r) is
+        // stochastically below Exp(1) and the Gamma tail stays conservative.
+        v = -std::log1p(-static_cast<double>(slot_buf[k]) * 0x1.0p-32);
+        gumbel_sum += v;
+      } else {
+        const bool g = slot_buf[k] < threshold;
+        green += g;
+        v = g ? 1.0 : 0.0;
+      }
+      if (opt.per_token) {
+        d.token_scores[pos_buf[k]] = static_cast<float>(v);
+        d.token_mask[pos_buf[k]] = (gumbel ? v > std::log(2.0) : v > 0) ? kMarkGreen : kMarkRed;
+      }
+      if (opt.window_search) {
+        values.push_back(v);
+        positions.push_back(pos_buf[k]);
+      }
+    }
+    m += static_cast<int64_t>(fill);
+    fill = 0;
+  };
   const int32_t* t = tokens.data();
   for (int64_t i = std::min(opt.prompt_tokens, n); i < n; ++i) {
     if (!ignored.empty() && std::binary_search(ignored.begin(), ignored.end(), t[i])) {
@@ -80,36 +114,20 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
     if (opt.dedup != DedupMode::kNone) {
       const uint64_t fp = opt.dedup == DedupMode::kContext
                               ? LeftContextHash(t + i - repeat_window, repeat_window)
-                              : Fmix64(ctx ^ Fmix64(uint64_t{static_cast<uint32_t>(t[i])} | uint64_t{1} << 32));
+                              : ctx ^ Fmix64(uint64_t{static_cast<uint32_t>(t[i])} | uint64_t{1} << 32);
       if (!seen.Insert(fp)) {
         if (opt.per_token) d.token_mask[i] = kMarkDuplicate;
         continue;
       }
     }
-    contexts.push_back(ctx);
-    ids.push_back(t[i]);
-    positions.push_back(i);
+    ctx_buf[fill] = ctx;
+    id_buf[fill] = t[i];
+    pos_buf[fill] = i;
+    if (++fill == kChunk) flush();
   }
-
-  const size_t m = ids.size();
-  std::vector<uint32_t> slots(m);
-  prf_.TokenSlots(contexts.data(), ids.data(), m, slots.data());
-  std::vector<double> values(m);
-  const bool gumbel = spec_.family == SchemeFamily::kGumbel;
-  const uint32_t threshold = spec_.green_threshold();
-  double total = 0;
-  for (size_t k = 0; k < m; ++k) {
-    // Gumbel: r = u / 2^32 rounds the uniform down, so -log(1-r) is
-    // stochastically below Exp(1) and the Gamma tail stays conservative.
-    const double v = gumbel ? -std::log1p(-static_cast<double>(slots[k]) * 0x1.0p-32) : (slots[k] < threshold ? 1.0 : 0.0);
-    values[k] = v;
-    total += v;
-    if (opt.per_token) {
-      d.token_scores[positions[k]] = static_cast<float>(v);
-      d.token_mask[positions[k]] = (gumbel ? v > std::log(2.0) : v > 0) ? kMarkGreen : kMarkRed;
-    }
-  }
-  d.scored = static_cast<int64_t>(m);
+  flush();
+  const double total = gumbel ? gumbel_sum : static_cast<double>(green);
+  d.scored = m;
   d.score = total;
   const double gamma = gumbel ? 1.0 : spec_.gamma();
   const double mean = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma;

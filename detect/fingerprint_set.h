@@ -1,5 +1,6 @@
 // FingerprintSet: an open-addressing set of 64-bit fingerprints, used to
-// deduplicate (context, token) tuples within a document.
+// deduplicate (context, token) tuples within a document. Fingerprints must
+// be well mixed (e.g. fmix64 outputs): their low bits pick the slot.
 //
 // Why not std::unordered_set: dedup runs once per scored token on the
 // detection hot path; a flat power-of-two table with linear probing is several
@@ -35,7 +36,9 @@ class FingerprintSet {
       return true;
     }
     if (2 * (size_ + 1) > table_.size()) Grow();
-    size_t i = static_cast<size_t>(fp * 0x9e3779b97f4a7c15ULL >> 7) & mask_;
+    // Callers pass well-mixed fingerprints (fmix64 outputs), so the low bits
+    // index the table directly.
+    size_t i = static_cast<size_t>(fp) & mask_;
     while (table_[i] != 0) {
       if (table_[i] == fp) return false;
       i = (i + 1) & mask_;
@@ -46,7 +49,7 @@ class FingerprintSet {
   }
 
  private:
-  void Grow() {
+  [[gnu::noinline]] void Grow() {
     std::vector<uint64_t> old;
     old.swap(table_);
     table_.assign(old.empty() ? 16 : old.size() * 2, 0);
