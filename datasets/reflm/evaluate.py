@@ -54,3 +54,35 @@ def sample_entropy(model, tok, prompts: list, temperature: float, seed: int, new
             ents.append(float(-(logp.exp() * logp).sum()) / math.log(2))
             ids.append(int(torch.multinomial(logp.exp(), 1, generator=gen)))
     return round(sum(ents) / len(ents), 4)
+
+
+@torch.no_grad()
+def continuation_bits(model, prompts: list, continuations: list, batch: int = 8) -> list:
+    """Mean bits/token of each continuation given its prompt (token id
+    lists), as the oracle scores generated text; perplexity = 2 ** bits.
+    Sequences longer than the context keep their last max_seq_len tokens.
+    Rows are right-padded; only continuation positions are scored."""
+    if len(prompts) != len(continuations):
+        raise ValueError(f"{len(prompts)} prompts but {len(continuations)} continuations")
+    out = []
+    ctx = model.cfg.max_seq_len
+    for i in range(0, len(prompts), batch):
+        rows, spans = [], []
+        for p, c in zip(prompts[i:i + batch], continuations[i:i + batch]):
+            if not c:
+                raise ValueError(f"row {len(out) + len(rows)}: empty continuation")
+            seq = (list(p) + list(c))[-(ctx + 1):]
+            rows.append(seq)
+            spans.append(min(len(c), len(seq) - 1))
+        width = max(len(r) for r in rows)
+        ids = torch.zeros(len(rows), width, dtype=torch.long)
+        mask = torch.zeros(len(rows), width, dtype=torch.bool)
+        for j, r in enumerate(rows):
+            ids[j, :len(r)] = torch.tensor(r)
+            mask[j, :len(r)] = True
+        logp = torch.log_softmax(model(ids[:, :-1], mask[:, :-1]), dim=-1)
+        tok_lp = logp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        for j, r in enumerate(rows):
+            n = spans[j]
+            out.append(float(-tok_lp[j, len(r) - 1 - n:len(r) - 1].sum()) / n / math.log(2))
+    return out

@@ -164,3 +164,20 @@ def test_sampling_entropy_reproduces_and_is_in_band(lm):
     # (0 bits) and a uniform guess (12 bits); hotter sampling is more random.
     assert 3.5 <= rec["0.7"] <= 5.0
     assert rec["0.8"] > rec["0.7"]
+
+
+def test_continuation_bits_matches_direct_scoring(lm):
+    model, tok = lm
+    prompts = [tok.encode("It is a truth", bos=True), tok.encode("In the beginning God", bos=True)]
+    conts = [tok.encode(" universally acknowledged"), tok.encode(" created the heaven and the earth")]
+    got = evaluate.continuation_bits(model, prompts, conts)
+    for p, c, g in zip(prompts, conts, got):
+        ids = torch.tensor([p + c])
+        logp = torch.log_softmax(model(ids[:, :-1])[0], -1)
+        want = -sum(float(logp[len(p) - 1 + k, c[k]]) for k in range(len(c))) / len(c) / 0.6931471805599453
+        assert g == pytest.approx(want, abs=1e-4)
+    # Real text is more likely than shuffled tokens of the same text.
+    shuffled = [list(reversed(c)) for c in conts]
+    assert sum(got) < sum(evaluate.continuation_bits(model, prompts, shuffled))
+    with pytest.raises(ValueError, match="empty continuation"):
+        evaluate.continuation_bits(model, prompts[:1], [[]])
