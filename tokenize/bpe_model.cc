@@ -137,6 +137,18 @@ Status BpeModel::Finalize() {
     return Status::InvalidArgument("byte_fallback is set but the vocabulary lacks <0x00>..<0xFF> tokens");
   }
   index_ = std::move(index);
+  static const std::string kMeta = "\xE2\x96\x81";
+  metaspace_split_ = !byte_level_ && !ignore_merges_ && Find(kMeta) != kNone;
+  if (metaspace_split_) {
+    for (uint32_t t = 0; t < tokens_.size(); ++t) {
+      if (!present_[t]) continue;
+      const std::string& s = tokens_[t];
+      for (size_t i = s.find(kMeta, 1); i != std::string::npos; i = s.find(kMeta, i + 1)) {
+        if (i >= 3 && s.compare(i - 3, 3, kMeta) == 0) continue;
+        joins_metaspace_[static_cast<unsigned char>(s[i - 1])] = true;
+      }
+    }
+  }
   return Status::Ok();
 }
 

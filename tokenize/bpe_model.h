@@ -99,6 +99,12 @@ class BpeModel {
   bool byte_level() const { return byte_level_; }
   bool byte_fallback() const { return byte_fallback_; }
   size_t merge_count() const { return merge_count_; }
+  // SentencePiece-style models only: true when splitting text before a run
+  // of U+2581 that follows byte `prev_last_byte` cannot change the result,
+  // because no token contains that byte followed by U+2581 (so no merge can
+  // cross the boundary). Lets whole-text pieces be cut into words.
+  bool metaspace_split() const { return metaspace_split_; }
+  bool SafeBoundaryAfter(unsigned char prev_last_byte) const { return !joins_metaspace_[prev_last_byte]; }
 
   // Encodes `piece` (text[begin, end)) and appends its tokens to `out`.
   // Fails only for a SentencePiece-style character that has neither a token,
@@ -150,6 +156,8 @@ class BpeModel {
   uint32_t unk_id_ = kNone;
   uint32_t byte_ids_[256];
   bool have_byte_fallback_ = false;
+  bool metaspace_split_ = false;
+  bool joins_metaspace_[256] = {};
 };
 
 }  // namespace telltale::tokenize

@@ -82,6 +82,24 @@ Status Tokenizer::EncodeSegment(const NormalizedText& full, uint32_t begin, uint
   TT_RETURN_IF_ERROR(normalizer_.Apply(&seg));
   TT_RETURN_IF_ERROR(pre_tokenizer_.Run(&seg, &s.pre, &s.pieces));
   const std::string& t = seg.text();
+  if (model_.metaspace_split()) {
+    // Cut pieces before each U+2581 run where no merge can cross (see
+    // BpeModel::metaspace_split); the ids are unchanged and the pieces become
+    // short enough for the linear merge and the memo.
+    s.pre.tmp.clear();
+    for (const Piece& p : s.pieces) {
+      uint32_t start = p.begin;
+      for (size_t i = t.find("\xE2\x96\x81", p.begin + 1); i != std::string::npos && i < p.end;
+           i = t.find("\xE2\x96\x81", i + 3)) {
+        if (i >= p.begin + 3 && t.compare(i - 3, 3, "\xE2\x96\x81") == 0) continue;
+        if (!model_.SafeBoundaryAfter(static_cast<unsigned char>(t[i - 1]))) continue;
+        s.pre.tmp.push_back({start, static_cast<uint32_t>(i)});
+        start = static_cast<uint32_t>(i);
+      }
+      s.pre.tmp.push_back({start, p.end});
+    }
+    s.pieces.swap(s.pre.tmp);
+  }
   for (const Piece& p : s.pieces) {
     s.outs.clear();
     TT_RETURN_IF_ERROR(model_.EncodePiece(t, p.begin, p.end, &s.bpe, &s.outs));
