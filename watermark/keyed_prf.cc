@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <type_traits>
+
 #include "crypto/hkdf.h"
 
 namespace telltale {
@@ -20,17 +22,6 @@ void KeyedPrf::ContextBlocks(uint64_t ctx, uint32_t first_block, size_t n, uint8
   cipher_.EncryptBlocks(out, out, n);
 }
 
-uint32_t KeyedPrf::ExtractSlot(const uint8_t* block, int slot_bits, uint32_t index) {
-  const uint32_t bit = index * static_cast<uint32_t>(slot_bits);
-  const uint8_t* p = block + bit / 8;
-  switch (slot_bits) {
-    case 32: return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-    case 16: return uint32_t{p[0]} | uint32_t{p[1]} << 8;
-    case 8: return p[0];
-    default: return (p[0] >> (bit % 8)) & ((1u << slot_bits) - 1);
-  }
-}
-
 void KeyedPrf::TokenSlots(const uint64_t* contexts, const int32_t* tokens, size_t n, uint32_t* out) const {
   constexpr size_t kBatch = 256;  // 4 KiB of blocks on the stack
   alignas(16) uint8_t buf[kBatch * 16];
@@ -41,8 +32,19 @@ void KeyedPrf::TokenSlots(const uint64_t* contexts, const int32_t* tokens, size_
       WriteBlockInput(contexts[base + i], static_cast<uint32_t>(tokens[base + i]) / per_block, buf + 16 * i);
     }
     cipher_.EncryptBlocks(buf, buf, m);
-    for (size_t i = 0; i < m; ++i) {
-      out[base + i] = ExtractSlot(buf + 16 * i, slot_bits_, static_cast<uint32_t>(tokens[base + i]) % per_block);
+    // Dispatch once per batch so the extraction inlines with a constant width.
+    auto extract = [&](auto bits) {
+      for (size_t i = 0; i < m; ++i) {
+        out[base + i] = ExtractSlot(buf + 16 * i, bits, static_cast<uint32_t>(tokens[base + i]) % per_block);
+      }
+    };
+    switch (slot_bits_) {
+      case 1: extract(std::integral_constant<int, 1>()); break;
+      case 2: extract(std::integral_constant<int, 2>()); break;
+      case 4: extract(std::integral_constant<int, 4>()); break;
+      case 8: extract(std::integral_constant<int, 8>()); break;
+      case 16: extract(std::integral_constant<int, 16>()); break;
+      default: extract(std::integral_constant<int, 32>()); break;
     }
   }
 }

@@ -42,7 +42,16 @@ class KeyedPrf {
   void TokenSlots(const uint64_t* contexts, const int32_t* tokens, size_t n, uint32_t* out) const;
 
   // Reads slot `index` of one 16-byte block.
-  static uint32_t ExtractSlot(const uint8_t* block, int slot_bits, uint32_t index);
+  static uint32_t ExtractSlot(const uint8_t* block, int slot_bits, uint32_t index) {
+    const uint32_t bit = index * static_cast<uint32_t>(slot_bits);
+    const uint8_t* p = block + bit / 8;
+    switch (slot_bits) {
+      case 32: return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+      case 16: return uint32_t{p[0]} | uint32_t{p[1]} << 8;
+      case 8: return p[0];
+      default: return (p[0] >> (bit % 8)) & ((1u << slot_bits) - 1);
+    }
+  }
 
  private:
   KeyedPrf(AesBlockCipher cipher, int slot_bits) : cipher_(std::move(cipher)), slot_bits_(slot_bits) {}

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "watermark/bias_kernel.h"
 #include "watermark/context_hash.h"
 
 namespace telltale {
@@ -15,8 +16,20 @@ constexpr size_t kSelfChunk = 256;   // candidate tokens per batch (self seeding
 
 // x[i] += delta where mask[i] is 1. Written as a select so the compiler
 // vectorizes it (8 floats per AVX2 instruction).
-void AddBiasFloat(float* x, size_t n, const uint8_t* mask, float delta) {
+// target_clones: the loader picks the widest vector ISA this CPU has (ifunc).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+void AddBiasFloat(float* __restrict x, size_t n, const uint8_t* __restrict mask, float delta) {
   for (size_t i = 0; i < n; ++i) x[i] += mask[i] ? delta : 0.0f;
+}
+
+// Expands each PRF byte into its 8/S green flags through the 256-entry table.
+template <int S>
+void MasksFromBytes(const uint8_t* __restrict buf, size_t n_bytes, const uint8_t* __restrict table,
+                    uint8_t* __restrict mask) {
+  constexpr size_t kPerByte = 8 / S;
+  for (size_t i = 0; i < n_bytes; ++i) std::memcpy(mask + i * kPerByte, table + 8 * buf[i], kPerByte);
 }
 
 inline float Bf16ToFloat(uint16_t h) {
@@ -46,6 +59,9 @@ inline uint16_t FloatToF16(float f) {
   std::memcpy(&h, &v, 2);
   return h;
 }
+
+// For ForEachGreenChunk callers without a raw-block fast path.
+constexpr auto kNoBlockSink = [](int64_t, size_t, const uint8_t*, size_t) { return false; };
 
 Status CheckContextTail(std::span<const int32_t> context, int width) {
   const size_t from = context.size() > static_cast<size_t>(width) ? context.size() - width : 0;
@@ -93,14 +109,13 @@ bool Watermarker::ContextIsWatermarked(std::span<const int32_t> context) const {
   return true;
 }
 
-void Watermarker::GreenMask(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint8_t* mask) const {
-  alignas(16) uint8_t buf[kChunkBlocks * 16];
-  prf_.ContextBlocks(ctx, first_block, n_blocks, buf);
+void Watermarker::GreenMask(const uint8_t* buf, size_t n_blocks, uint8_t* mask) const {
   const int s = prf_.slot_bits();
   const size_t n_bytes = n_blocks * 16;
   if (s <= 4) {  // 2, 4 or 8 tokens per byte: one table lookup per byte
-    const size_t per_byte = static_cast<size_t>(8 / s);
-    for (size_t i = 0; i < n_bytes; ++i) std::memcpy(mask + i * per_byte, &byte_masks_[8 * buf[i]], per_byte);
+    if (s == 1) MasksFromBytes<1>(buf, n_bytes, byte_masks_.data(), mask);
+    else if (s == 2) MasksFromBytes<2>(buf, n_bytes, byte_masks_.data(), mask);
+    else MasksFromBytes<4>(buf, n_bytes, byte_masks_.data(), mask);
     return;
   }
   const uint32_t threshold = spec_.green_threshold();
@@ -114,8 +129,9 @@ void Watermarker::GreenMask(uint64_t ctx, uint32_t first_block, size_t n_blocks,
   }
 }
 
-template <typename AddFn>
-Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add) const {
+template <typename AddFn, typename BlocksFn>
+Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add,
+                                      BlocksFn&& on_blocks) const {
   if (vocab <= 0) return Status::InvalidArgument("vocabulary size must be positive, got " + std::to_string(vocab));
   if (vocab > (int64_t{1} << 31)) return Status::InvalidArgument("vocabulary larger than 2^31 tokens");
   TT_RETURN_IF_ERROR(CheckContextTail(context, std::max(spec_.h, 1)));
@@ -145,11 +161,15 @@ Status Watermarker::ForEachGreenChunk(std::span<const int32_t> context, int64_t 
                            : LeftContextHash(context.data() + context.size() - spec_.h, spec_.h);
   const int64_t per_block = prf_.slots_per_block();
   const int64_t total_blocks = (vocab + per_block - 1) / per_block;
+  alignas(16) uint8_t blocks[kChunkBlocks * 16];
   for (int64_t b0 = 0; b0 < total_blocks; b0 += kChunkBlocks) {
     const size_t nb = static_cast<size_t>(std::min<int64_t>(kChunkBlocks, total_blocks - b0));
-    GreenMask(ctx, static_cast<uint32_t>(b0), nb, mask);
     const int64_t first = b0 * per_block;
-    add(first, static_cast<size_t>(std::min<int64_t>(vocab - first, static_cast<int64_t>(nb) * per_block)), mask);
+    const size_t count = static_cast<size_t>(std::min<int64_t>(vocab - first, static_cast<int64_t>(nb) * per_block));
+    prf_.ContextBlocks(ctx, static_cast<uint32_t>(b0), nb, blocks);
+    if (on_blocks(first, count, blocks, nb)) continue;
+    GreenMask(blocks, nb, mask);
+    add(first, count, mask);
   }
   return Status::Ok();
 }
@@ -162,8 +182,17 @@ Status Watermarker::Apply(std::span<const int32_t> context, std::span<float> log
   if (logits.empty()) return Status::InvalidArgument("logits are empty");
   float* x = logits.data();
   const float delta = static_cast<float>(spec_.delta);
-  return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()),
-                           [&](int64_t first, size_t n, const uint8_t* mask) { AddBiasFloat(x + first, n, mask, delta); });
+  const int s = prf_.slot_bits();
+  const bool kernel = s <= 2 && BiasKernelAvailable();
+  const uint32_t threshold = spec_.green_threshold();
+  return ForEachGreenChunk(
+      context, static_cast<int64_t>(logits.size()),
+      [&](int64_t first, size_t n, const uint8_t* mask) { AddBiasFloat(x + first, n, mask, delta); },
+      [&](int64_t first, size_t n, const uint8_t* blocks, size_t nb) {
+        if (!kernel) return false;
+        AddBiasFromBlocks(blocks, nb, s, threshold, delta, x + first, n);
+        return true;
+      });
 }
 
 Status Watermarker::ApplyHalf(std::span<const int32_t> context, std::span<uint16_t> logits, HalfFormat format) const {
@@ -173,13 +202,16 @@ Status Watermarker::ApplyHalf(std::span<const int32_t> context, std::span<uint16
   if (logits.empty()) return Status::InvalidArgument("logits are empty");
   const float delta = static_cast<float>(spec_.delta);
   uint16_t* x = logits.data();
-  return ForEachGreenChunk(context, static_cast<int64_t>(logits.size()), [&](int64_t first, size_t n, const uint8_t* mask) {
-    for (size_t i = 0; i < n; ++i) {
-      if (!mask[i]) continue;
-      uint16_t& v = x[first + static_cast<int64_t>(i)];
-      v = format == HalfFormat::kBFloat16 ? FloatToBf16(Bf16ToFloat(v) + delta) : FloatToF16(F16ToFloat(v) + delta);
-    }
-  });
+  return ForEachGreenChunk(
+      context, static_cast<int64_t>(logits.size()),
+      [&](int64_t first, size_t n, const uint8_t* mask) {
+        for (size_t i = 0; i < n; ++i) {
+          if (!mask[i]) continue;
+          uint16_t& v = x[first + static_cast<int64_t>(i)];
+          v = format == HalfFormat::kBFloat16 ? FloatToBf16(Bf16ToFloat(v) + delta) : FloatToF16(F16ToFloat(v) + delta);
+        }
+      },
+      kNoBlockSink);
 }
 
 namespace {
@@ -240,12 +272,15 @@ Status Watermarker::GreenBitmap(std::span<const int32_t> context, int64_t vocab,
   std::memset(words.data(), 0, need * sizeof(uint64_t));
   *watermarked = ContextIsWatermarked(context);
   uint64_t* out = words.data();
-  return ForEachGreenChunk(context, vocab, [&](int64_t first, size_t n, const uint8_t* mask) {
-    for (size_t i = 0; i < n; ++i) {
-      const uint64_t t = static_cast<uint64_t>(first) + i;
-      out[t >> 6] |= uint64_t{mask[i]} << (t & 63);
-    }
-  });
+  return ForEachGreenChunk(
+      context, vocab,
+      [&](int64_t first, size_t n, const uint8_t* mask) {
+        for (size_t i = 0; i < n; ++i) {
+          const uint64_t t = static_cast<uint64_t>(first) + i;
+          out[t >> 6] |= uint64_t{mask[i]} << (t & 63);
+        }
+      },
+      kNoBlockSink);
 }
 
 StatusOr<int32_t> Watermarker::Sample(std::span<const int32_t> context, std::span<const float> logits,

@@ -82,11 +82,14 @@ class Watermarker {
 
  private:
   Watermarker(SchemeSpec spec, KeyedPrf prf);
-  // Green flags (one byte per token) of the tokens in PRF blocks
-  // [first_block, first_block + n_blocks) of one left/unigram context.
-  void GreenMask(uint64_t ctx, uint32_t first_block, size_t n_blocks, uint8_t* mask) const;
-  template <typename AddFn>
-  Status ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add) const;
+  // Green flags (one byte per token) of the tokens in n_blocks raw PRF blocks.
+  void GreenMask(const uint8_t* blocks, size_t n_blocks, uint8_t* mask) const;
+  // Walks the vocabulary in chunks: for left/unigram contexts it first offers
+  // the raw PRF blocks to on_blocks(first, count, blocks, n_blocks), which
+  // returns true if it consumed them; otherwise add(first, count, mask) gets
+  // one green flag per token.
+  template <typename AddFn, typename BlocksFn>
+  Status ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add, BlocksFn&& on_blocks) const;
 
   SchemeSpec spec_;
   KeyedPrf prf_;

@@ -56,19 +56,21 @@ TEST_P(GreenListTest, ApplyAddsDeltaExactlyToGreenTokens) {
   const SchemeSpec spec = SchemeSpec::Parse(GetParam()).value();
   const Watermarker wm = Watermarker::Create(FixedKey(9), spec).value();
   const std::vector<int32_t> context = {11, 5, 700, 3};
-  const int64_t vocab = 5003;
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal;
-  std::vector<float> logits(vocab), before;
-  for (float& v : logits) v = normal(rng);
-  before = logits;
-  std::vector<uint64_t> bits((vocab + 63) / 64);
-  bool watermarked;
-  ASSERT_TRUE(wm.GreenBitmap(context, vocab, bits, &watermarked).ok());
-  ASSERT_TRUE(wm.Apply(context, logits).ok());
-  for (int64_t t = 0; t < vocab; ++t) {
-    const bool g = (bits[t >> 6] >> (t & 63)) & 1;
-    EXPECT_EQ(logits[t], g ? before[t] + static_cast<float>(spec.delta) : before[t]) << t;
+  // Odd sizes exercise the SIMD kernel's tails against the portable bitmap.
+  for (int64_t vocab : {1, 15, 63, 64, 65, 127, 129, 5003, 16385}) {
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal;
+    std::vector<float> logits(vocab), before;
+    for (float& v : logits) v = normal(rng);
+    before = logits;
+    std::vector<uint64_t> bits((vocab + 63) / 64);
+    bool watermarked;
+    ASSERT_TRUE(wm.GreenBitmap(context, vocab, bits, &watermarked).ok());
+    ASSERT_TRUE(wm.Apply(context, logits).ok());
+    for (int64_t t = 0; t < vocab; ++t) {
+      const bool g = (bits[t >> 6] >> (t & 63)) & 1;
+      ASSERT_EQ(logits[t], g ? before[t] + static_cast<float>(spec.delta) : before[t]) << "vocab " << vocab << " token " << t;
+    }
   }
 }
 
