@@ -48,3 +48,16 @@ def heldout_paragraphs(corpora_dir: str, names=DEFAULT_SOURCES) -> list:
     """The held-out pool of the reference LM's training sources: prompts
     for evaluation come from here, never from training text."""
     return split([p for path in source_files(corpora_dir, names) for p in read_paragraphs(path)])[1]
+
+
+def token_windows(tokenizer, texts, length: int):
+    """Cuts each text into non-overlapping windows of exactly `length`
+    reference-tokenizer ids (a short tail is dropped; windows never span two
+    texts). For false-positive tests at length T: feed it the `text` fields
+    of human_windows.jsonl. Yields lists of ids."""
+    if length <= 0:
+        raise ValueError(f"window length must be positive, got {length}")
+    for text in texts:
+        ids = tokenizer.encode(text)
+        for start in range(0, len(ids) - length + 1, length):
+            yield ids[start:start + length]

@@ -181,3 +181,16 @@ def test_continuation_bits_matches_direct_scoring(lm):
     assert sum(got) < sum(evaluate.continuation_bits(model, prompts, shuffled))
     with pytest.raises(ValueError, match="empty continuation"):
         evaluate.continuation_bits(model, prompts[:1], [[]])
+
+
+def test_token_windows_on_sample(lm):
+    _, tok = lm
+    from reflm import data
+    with open(os.path.join(os.path.dirname(HERE), "sample", "english.txt"), encoding="utf-8") as f:
+        paras = f.read().rstrip("\n").split("\n\n")[:400]
+    wins = list(data.token_windows(tok, paras, 50))
+    assert wins and all(len(w) == 50 for w in wins)
+    total = sum(len(tok.encode(p)) // 50 for p in paras)
+    assert len(wins) == total
+    with pytest.raises(ValueError):
+        list(data.token_windows(tok, paras, 0))
