@@ -27,6 +27,7 @@ struct SampleWorkspace {
   std::vector<double> probs;     // their renormalized probabilities
   std::vector<uint32_t> slots;   // PRF slots for gumbel
   std::vector<uint64_t> contexts;
+  std::vector<uint8_t> blocks;   // PRF blocks of a whole vocabulary (gumbel)
 };
 
 // splitmix64: the reference stream for multinomial draws (docs/SPEC.md).

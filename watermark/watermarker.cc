@@ -298,9 +298,22 @@ StatusOr<int32_t> Watermarker::Sample(std::span<const int32_t> context, std::spa
   // uniform of token t; exactly a draw from p when r is uniform.
   const uint64_t ctx = LeftContextHash(context.data() + context.size() - spec_.h, spec_.h);
   const size_t n = ws.ids.size();
-  ws.contexts.assign(n, ctx);
   ws.slots.resize(n);
-  prf_.TokenSlots(ws.contexts.data(), ws.ids.data(), n, ws.slots.data());
+  const size_t per_block = static_cast<size_t>(prf_.slots_per_block());
+  const size_t all_blocks = (logits.size() + per_block - 1) / per_block;
+  if (n >= all_blocks) {
+    // Many candidates: encrypting every block of the context (V/4 blocks)
+    // is cheaper than one block per candidate.
+    ws.blocks.resize(all_blocks * 16);
+    prf_.ContextBlocks(ctx, 0, all_blocks, ws.blocks.data());
+    for (size_t i = 0; i < n; ++i) {
+      const auto t = static_cast<uint32_t>(ws.ids[i]);
+      ws.slots[i] = KeyedPrf::ExtractSlot(ws.blocks.data() + 16 * (t / per_block), 32, t % per_block);
+    }
+  } else {
+    ws.contexts.assign(n, ctx);
+    prf_.TokenSlots(ws.contexts.data(), ws.ids.data(), n, ws.slots.data());
+  }
   size_t best = 0;
   double best_key = -std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < n; ++i) {
