@@ -86,7 +86,9 @@ True
       .def_property_readonly("tenant", [](const PyKey& k) { return k.file.labels.tenant; })
       .def_property_readonly("region", [](const PyKey& k) { return k.file.labels.region; })
       .def_property_readonly("epoch", [](const PyKey& k) { return k.file.labels.epoch; })
-      .def("__eq__", [](const PyKey& a, const PyKey& b) { return a.file.key.KeyId() == b.file.key.KeyId(); })
+      .def(
+          "__eq__", [](const PyKey& a, const PyKey& b) { return a.file.key.KeyId() == b.file.key.KeyId(); },
+          py::is_operator())
       .def("__hash__", [](const PyKey& k) { return py::hash(py::str(k.file.key.KeyId())); })
       .def("__repr__", [](const PyKey& k) {
         std::string r = "Key(id='" + k.file.key.KeyId() + "'";
@@ -117,7 +119,8 @@ have equal strings and ``Scheme(str(s)) == s``.
       .def(py::init([](const std::string& spec) { return ValueOrThrow(SchemeSpec::Parse(spec)); }), py::arg("spec"))
       .def("__str__", &SchemeSpec::ToString)
       .def("__repr__", [](const SchemeSpec& s) { return "Scheme('" + s.ToString() + "')"; })
-      .def("__eq__", [](const SchemeSpec& a, const SchemeSpec& b) { return a == b; })
+      .def(
+          "__eq__", [](const SchemeSpec& a, const SchemeSpec& b) { return a == b; }, py::is_operator())
       .def("__hash__", [](const SchemeSpec& s) { return py::hash(py::str(s.ToString())); })
       .def_property_readonly("prf_identity", &SchemeSpec::PrfIdentity)
       .def_property_readonly("family", [](const SchemeSpec& s) { return std::string(SchemeFamilyName(s.family)); })

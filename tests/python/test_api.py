@@ -68,6 +68,7 @@ def test_scheme_roundtrip(spec):
     assert telltale.Scheme(str(s)) == s
     assert str(telltale.Scheme(str(s))) == str(s)
     assert hash(telltale.Scheme(str(s))) == hash(s)
+    assert s != spec + "x" and telltale.Key.generate() != "key"
 
 
 def test_scheme_errors_are_typed():
