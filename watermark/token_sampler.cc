@@ -28,25 +28,41 @@ Status SelectCandidates(std::span<const float> logits, const SamplingParams& p, 
     if (std::isnan(l) || l == std::numeric_limits<float>::infinity()) {
       return Status::InvalidArgument("logit of token " + std::to_string(i) + " is " + (std::isnan(l) ? "NaN" : "+inf"));
     }
-    if (l == -std::numeric_limits<float>::infinity()) continue;
-    ws.ids.push_back(static_cast<int32_t>(i));
     max_logit = std::max(max_logit, l);
   }
-  if (ws.ids.empty()) return Status::InvalidArgument("every logit is -inf: nothing can be sampled");
+  if (max_logit == -std::numeric_limits<float>::infinity()) {
+    return Status::InvalidArgument("every logit is -inf: nothing can be sampled");
+  }
 
   auto better = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   const double inv_t = 1.0 / p.temperature;
   auto weight = [&](int32_t id) { return std::exp((static_cast<double>(logits[id]) - max_logit) * inv_t); };
 
-  size_t n = ws.ids.size();
   bool sorted = false;
-  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < n) {
-    std::nth_element(ws.ids.begin(), ws.ids.begin() + p.top_k, ws.ids.end(), better);
-    n = static_cast<size_t>(p.top_k);
-    ws.ids.resize(n);
+  const size_t top_k = static_cast<size_t>(p.top_k);
+  if (top_k > 0 && top_k < logits.size()) {
+    // Top-k in one pass with a heap of the k best seen so far (worst on
+    // top): most tokens lose one comparison against the heap's worst.
+    for (size_t i = 0; i < logits.size(); ++i) {
+      const auto id = static_cast<int32_t>(i);
+      if (logits[i] == -std::numeric_limits<float>::infinity()) continue;
+      if (ws.ids.size() < top_k) {
+        ws.ids.push_back(id);
+        std::push_heap(ws.ids.begin(), ws.ids.end(), better);
+      } else if (better(id, ws.ids.front())) {
+        std::pop_heap(ws.ids.begin(), ws.ids.end(), better);
+        ws.ids.back() = id;
+        std::push_heap(ws.ids.begin(), ws.ids.end(), better);
+      }
+    }
     std::sort(ws.ids.begin(), ws.ids.end(), better);
     sorted = true;
+  } else {
+    for (size_t i = 0; i < logits.size(); ++i) {
+      if (logits[i] != -std::numeric_limits<float>::infinity()) ws.ids.push_back(static_cast<int32_t>(i));
+    }
   }
+  size_t n = ws.ids.size();
   double z = 0;
   for (size_t i = 0; i < n; ++i) z += weight(ws.ids[i]);
 
