@@ -110,6 +110,16 @@ StatusOr<int> VerifyOpening(const std::string& opening_path, const std::string& 
   return cli::kExitFound;
 }
 
+// Hands an opened key to the detector: an auditor re-runs `telltale detect`
+// with it and compares the output with the signed report byte for byte.
+StatusOr<int> ExportKey(const std::string& opening_path, const std::string& out) {
+  TT_ASSIGN_OR_RETURN(CommitmentOpening o, LoadOpeningFile(opening_path));
+  KeyFile file{KeyFile::Kind::kMaster, {}, {}, std::move(o.key)};
+  TT_RETURN_IF_ERROR(SaveKeyFile(file, out));
+  std::printf("%s\n", file.key.KeyId().c_str());
+  return cli::kExitFound;
+}
+
 void SetupCommitCommands(CLI::App& root, cli::RunResult& result) {
   CLI::App* commit = root.add_subcommand("commit", "Salted commitments to watermark keys, per-epoch commitment sets");
   commit->require_subcommand(1);
@@ -134,6 +144,12 @@ void SetupCommitCommands(CLI::App& root, cli::RunResult& result) {
   publish->add_option("-o,--output", p->out, "DSSE envelope to write")->required();
   publish->add_option("--membership-dir", p->membership_dir, "Directory for <tenant>.<region>.json membership proofs")->required();
   publish->callback([&result, p] { cli::RunCommand(result, [&] { return Publish(*p); }); });
+
+  auto e = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* exp = commit->add_subcommand("export-key", "Write an opening's key as a key file (mode 0600) to re-run detection; prints its key id");
+  exp->add_option("opening", e->first, "Opening file")->required();
+  exp->add_option("-o,--output", e->second, "Key file to write")->required();
+  exp->callback([&result, e] { cli::RunCommand(result, [&] { return ExportKey(e->first, e->second); }); });
 
   auto v = std::make_shared<std::pair<std::string, std::string>>();
   CLI::App* verify = commit->add_subcommand("verify", "Recompute a commitment from its opening and check its set membership");

@@ -116,11 +116,8 @@ Status AppendValue(std::string* out, const Json& v) {
 
 std::string FormatEs6Number(double x) {
   if (x == 0) return "0";
-  std::string sign;
-  if (x < 0) {
-    sign = "-";
-    x = -x;
-  }
+  const bool negative = x < 0;
+  if (negative) x = -x;
   // Shortest round-trip digits in scientific form: d[.ddd]e(+|-)XX.
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
@@ -134,7 +131,8 @@ std::string FormatEs6Number(double x) {
   std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
   int k = static_cast<int>(digits.size());
   int n = exp10 + 1;  // value = 0.digits * 10^n
-  std::string out = sign;
+  std::string out;
+  if (negative) out.push_back('-');
   if (k <= n && n <= 21) {
     out += digits;
     out.append(static_cast<size_t>(n - k), '0');

@@ -21,6 +21,14 @@ openssl pkey -pubin -in provider.pem -noout || fail "PEM not readable by openssl
 "$TT" verify batch.dsse --key provider.pem >/dev/null || fail "telltale verify with a PEM key"
 "$TT" verify batch.dsse --key provider.vkey >/dev/null || fail "telltale verify with a verifier key"
 
+# An auditor re-runs detection with the opened key and gets the signed report
+# byte for byte.
+"$TT" commit export-key acme.opening -o audit.key > audit.id
+[ "$(cat audit.id)" = "$("$TT" key id acme.key)" ] || fail "exported key id differs"
+"$TT" detect --key audit.key --scheme 'kgw:gamma=0.25,delta=2,h=1' --tokens suspect.txt --json > rerun.jsonl || true
+cmp -s rerun.jsonl report.jsonl || fail "re-run detection differs from the report"
+"$TT" commit verify acme.opening members/acme.eu.json >/dev/null || fail "commit verify"
+
 # The signing key is never printed.
 seed=$(sed -n 's/^seed //p' provider.sk)
 grep -rq "$seed" "$W/demo.err" && fail "seed printed"
