@@ -1,0 +1,147 @@
+"""Generation, null samples and scoring for the evaluation.
+
+Keys. Every key is derived from one master key made from the run's seed
+(`Key.from_bytes(sha256(seed))`), so a run is reproducible; the results do
+not depend on which master is used because every p-value is valid over
+the key.
+
+Why a fresh key per null text. A p-value is valid per document over the
+random key (docs/STATISTICS.md, "One key, many documents"). Human windows
+scored under ONE fixed key share n-grams, hence PRF values: if a frequent
+bigram happens to be green under that key, every window containing it
+gains, so per-window rejections under a single key are dependent and their
+count is not Binomial(n, alpha). Scoring window i under its own key
+`master.derive(tenant="w<i>")` makes the windows' p-values independent, so
+the rejection count is Binomial(n, <= alpha) and the one-sided binomial
+bound is a real test of calibration.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+
+import torch
+
+import reflm
+from reflm.data import heldout_paragraphs, token_windows
+
+PROMPT_TOKENS = 24  # prompt (after BOS) + 200 new tokens fit the 256 context
+
+
+def master_key(seed: int):
+    import telltale
+    return telltale.Key.from_bytes(hashlib.sha256(f"telltale-eval-master-{seed}".encode()).digest())
+
+
+def derive(master, tenant: str, purpose: str):
+    return master.derive(tenant=tenant, region=purpose, epoch="eval")
+
+
+def prompts_from_heldout(tok, corpora_dir: str, n: int, seed: int) -> list:
+    """n prompt id lists (<= PROMPT_TOKENS ids each, BOS added) cut from the
+    start of distinct held-out paragraphs of the LM's own sources."""
+    paras = [p for p in heldout_paragraphs(corpora_dir) if len(p.split()) >= 20]
+    random.Random(seed).shuffle(paras)
+    if len(paras) < n:
+        raise RuntimeError(f"only {len(paras)} held-out paragraphs, need {n}")
+    return [[tok.bos_id] + tok.encode(p)[:PROMPT_TOKENS] for p in paras[:n]]
+
+
+class GumbelProcessor:
+    """HF-protocol processor for sampling schemes: each row's next token is
+    drawn by telltale.Sampler (which applies the temperature itself) and
+    the row is returned as -inf everywhere but that token."""
+
+    def __init__(self, keys, scheme: str, vocab_size: int, pad_counts, temperature: float, seed: int):
+        import telltale
+        self.samplers = [telltale.Sampler(telltale.Watermarker(k, scheme, vocab_size), seed=seed + i,
+                                          temperature=temperature) for i, k in enumerate(keys)]
+        self.pad_counts = list(pad_counts)
+
+    def __call__(self, input_ids, scores):
+        out = torch.full_like(scores, float("-inf"))
+        ids = input_ids.numpy()
+        for r, sampler in enumerate(self.samplers):
+            row = scores[r].contiguous()
+            t = sampler.sample(ids[r, self.pad_counts[r]:], row.numpy())
+            out[r, t] = 0.0
+        return out
+
+
+def _mask_and_pads(prompts: list):
+    width = max(len(p) for p in prompts)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    pads = []
+    for i, p in enumerate(prompts):
+        mask[i, width - len(p):] = 1
+        pads.append(width - len(p))
+    return mask, pads
+
+
+def generate(model, tok, prompts: list, keys, scheme, tokens: int, temperature: float, seed: int,
+             batch: int = 32) -> list:
+    """Returns one id list per prompt: the `tokens` new ids (EOS masked, so
+    every row has exactly `tokens`). keys[i] watermarks prompt i under
+    `scheme`; scheme None means unwatermarked."""
+    from telltale.hf import WatermarkLogitsProcessor
+    import telltale
+    outs = []
+    for b0 in range(0, len(prompts), batch):
+        chunk = prompts[b0:b0 + batch]
+        proc = None
+        if scheme is not None:
+            mask, pads = _mask_and_pads(chunk)
+            kchunk = keys[b0:b0 + batch]
+            if telltale.Scheme(scheme).is_sampling:
+                proc = GumbelProcessor(kchunk, scheme, tok.vocab_size, pads, temperature, seed * 7919 + b0)
+            else:
+                proc = WatermarkLogitsProcessor(kchunk, scheme, vocab_size=tok.vocab_size, attention_mask=mask)
+        out = reflm.generate(model, tok, chunk, max_new_tokens=tokens, min_new_tokens=tokens,
+                             temperature=temperature, top_k=0, top_p=1.0, seed=seed + b0,
+                             logits_processor=proc, stop_at_eos=False)
+        outs.extend(out.new_tokens)
+    return outs
+
+
+def load_human_windows(tok, corpora_dir: str, n: int, length: int, seed: int) -> list:
+    """n windows of exactly `length` reference-tokenizer ids from
+    human_windows.jsonl (all languages and sources), records taken in a
+    seeded random order so a reduced run still covers every source."""
+    path = os.path.join(corpora_dir, "human_windows.jsonl")
+    with open(path, encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f if line.strip()]
+    random.Random(seed).shuffle(texts)
+    out = []
+    for w in token_windows(tok, texts, length):
+        out.append(w)
+        if len(out) >= n:
+            break
+    if len(out) < n:
+        raise RuntimeError(f"{path}: only {len(out)} windows of {length} tokens, need {n}")
+    return out
+
+
+def detectors(keys, scheme: str) -> list:
+    """One Detector per key (built once, reused across lengths)."""
+    import telltale
+    return [telltale.Detector(k, scheme) for k in keys]
+
+
+def score_all(dets, seqs: list, prompt_lens, dedup: str = "context+token") -> list:
+    """log10 p of sequence i under dets[i]: its own generation key for
+    watermarked text, a fresh per-text key for null text (see the module
+    docstring)."""
+    return [float(d.score(ids, prompt_tokens=int(n), dedup=dedup, per_token=False).log10_p)
+            for d, ids, n in zip(dets, seqs, prompt_lens)]
+
+
+def null_keys(master, n: int, purpose: str) -> list:
+    """One fresh key per null text."""
+    return [derive(master, f"w{i}", purpose) for i in range(n)]
+
+
+def load_model():
+    torch.set_num_threads(1)
+    return reflm.load()
