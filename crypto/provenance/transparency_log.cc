@@ -46,6 +46,12 @@ Hash BlobHash(sqlite3_stmt* s, int col) {
   return h;
 }
 
+// Text of a column; a NULL (possible in a hand-edited file) reads as "".
+std::string ColumnText(sqlite3_stmt* s, int col) {
+  const unsigned char* t = sqlite3_column_text(s, col);
+  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string();
+}
+
 // Rolls back an open transaction unless committed.
 struct Txn {
   sqlite3* db;
@@ -132,8 +138,8 @@ StatusOr<TransparencyLog> TransparencyLog::Open(const std::string& path) {
   Stmt q(raw);
   std::string format;
   while (sqlite3_step(q.get()) == SQLITE_ROW) {
-    std::string k = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
-    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1));
+    std::string k = ColumnText(q.get(), 0);
+    std::string v = ColumnText(q.get(), 1);
     if (k == "format") format = v;
     if (k == "origin") log.origin_ = v;
   }
@@ -142,8 +148,7 @@ StatusOr<TransparencyLog> TransparencyLog::Open(const std::string& path) {
   }
   // journal_mode is persistent in the file; confirm it was not switched off.
   TT_ASSIGN_OR_RETURN(Stmt jm, Prepare(db, path, "PRAGMA journal_mode"));
-  if (sqlite3_step(jm.get()) != SQLITE_ROW ||
-      std::strcmp(reinterpret_cast<const char*>(sqlite3_column_text(jm.get(), 0)), "wal") != 0) {
+  if (sqlite3_step(jm.get()) != SQLITE_ROW || ColumnText(jm.get(), 0) != "wal") {
     return Status::FailedPrecondition("log " + path + ": not in WAL mode");
   }
   return log;
@@ -251,7 +256,7 @@ StatusOr<StoredCheckpoint> TransparencyLog::LatestCheckpoint() {
   StoredCheckpoint cp;
   cp.size = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 0));
   cp.root = BlobHash(q.get(), 1);
-  cp.note = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 2));
+  cp.note = ColumnText(q.get(), 2);
   return cp;
 }
 
@@ -264,7 +269,7 @@ StatusOr<StoredCheckpoint> TransparencyLog::CheckpointAt(uint64_t size) {
   StoredCheckpoint cp;
   cp.size = size;
   cp.root = BlobHash(q.get(), 1);
-  cp.note = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 2));
+  cp.note = ColumnText(q.get(), 2);
   return cp;
 }
 
@@ -291,7 +296,7 @@ Status TransparencyLog::Audit(const PublicKey& key) {
   TT_ASSIGN_OR_RETURN(Stmt c, Prepare(db_, path_, "SELECT size, note FROM checkpoints ORDER BY size"));
   while ((rc = sqlite3_step(c.get())) == SQLITE_ROW) {
     uint64_t size = static_cast<uint64_t>(sqlite3_column_int64(c.get(), 0));
-    std::string note = reinterpret_cast<const char*>(sqlite3_column_text(c.get(), 1));
+    std::string note = ColumnText(c.get(), 1);
     std::string where = "log " + path_ + ": checkpoint at size " + std::to_string(size);
     StatusOr<Checkpoint> cp = OpenSignedCheckpoint(note, key);
     if (!cp.ok()) return cp.status().WithContext(where);

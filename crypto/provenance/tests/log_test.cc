@@ -175,6 +175,21 @@ TEST(TransparencyLog, AuditCatchesAlteredAndReorderedEntries) {
   EXPECT_NE(s.message().find("shrank"), std::string::npos) << s.message();
 }
 
+TEST(TransparencyLog, BadFilesGiveErrorsNotCrashes) {
+  TempDir dir;
+  test_support::WriteAll(dir / "junk.db", std::string(4096, 'j'));
+  auto junk = TransparencyLog::Open(dir / "junk.db");
+  ASSERT_FALSE(junk.ok());
+  EXPECT_NE(junk.status().message().find("junk.db"), std::string::npos) << junk.status().message();
+  EXPECT_EQ(TransparencyLog::Open(dir / "missing.db").status().code(), StatusCode::kNotFound);
+  std::string db = dir / "log.db";
+  ASSERT_TRUE(TransparencyLog::Create(db, "log.test").ok());
+  Exec(db, "INSERT INTO meta(key, value) VALUES (NULL, 'x'); UPDATE meta SET value = 'telltale-log v9' WHERE key = 'format'");
+  auto v9 = TransparencyLog::Open(db);
+  ASSERT_FALSE(v9.ok());
+  EXPECT_EQ(v9.status().code(), StatusCode::kUnimplemented);
+}
+
 TEST(TransparencyLog, ShrinkingCheckpointFailsConsistency) {
   TempDir dir;
   SigningKey key = LogKey();
