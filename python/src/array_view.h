@@ -1,6 +1,7 @@
 // Zero-copy views of caller arrays: numpy (and anything else exporting the
-// buffer protocol) and DLPack producers such as CPU torch tensors, including
-// torch.bfloat16, which has no numpy dtype.
+// buffer protocol), CPU torch tensors (read through data_ptr/shape/stride,
+// the cheapest path, including torch.bfloat16, which has no numpy dtype) and
+// any other DLPack producer.
 //
 // An ArrayView borrows the caller's memory; it holds the Py_buffer or the
 // DLPack capsule until it is destroyed, so the memory stays valid while
@@ -47,13 +48,14 @@ class ArrayView {
 
  private:
   ArrayView() = default;
+  static bool FromTorch(pybind11::handle obj, const char* what, bool writable, ArrayView& v);
   void* data_ = nullptr;
   ElemType type_ = ElemType::kOther;
   std::string type_name_;
   std::vector<int64_t> shape_, strides_;
   Py_buffer buffer_{};
   bool has_buffer_ = false;
-  pybind11::object capsule_;
+  pybind11::object capsule_;  // DLPack capsule or torch tensor kept alive
 };
 
 // Token ids as int32: a borrowed view when the caller passed contiguous

@@ -85,6 +85,29 @@ def test_torch_half_types_round_like_torch(wm, rng, dtype):
     assert torch.equal(x, expect)
 
 
+class DLPackOnly:
+    """A producer that exports nothing but __dlpack__ (exercises that path)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __dlpack__(self, stream=None):
+        return self.tensor.__dlpack__()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_generic_dlpack_producer_in_place(wm, rng, dtype):
+    x = torch.from_numpy(rng.normal(size=(2, V)).astype(np.float32)).to(dtype)
+    expect = x.clone()
+    wm.apply([[1, 2], [3]], expect)
+    wm.apply([[1, 2], [3]], DLPackOnly(x))
+    assert torch.equal(x, expect)
+    ids = DLPackOnly(torch.tensor([5, 6], dtype=torch.int32))
+    y = torch.zeros(V)
+    wm.apply(ids, y)
+    assert torch.equal(y, torch.from_numpy(expected_row(wm, [5, 6], np.zeros(V, np.float32))))
+
+
 def test_numpy_float16(wm, rng):
     x = rng.normal(size=V).astype(np.float16)
     expect = (x.astype(np.float32) + 2.0 * wm.green_mask([11], V)[0]).astype(np.float16)
