@@ -6,8 +6,8 @@ For batch 1 and 32 it times, in one run on one machine:
            over [B, V] float32 logits; the model forward is excluded);
   native   the processor's native work alone (context gather + kgw apply for
            every row), timed in a C++ loop: the floor Python can reach;
-  hf       telltale.hf.WatermarkLogitsProcessor.__call__ (Python entry, DLPack
-           borrow of input_ids and scores, native work);
+  hf       telltale.hf.WatermarkLogitsProcessor.__call__ (Python entry,
+           zero-copy borrow of input_ids and scores, native work);
   vllm     telltale.vllm per-request processor (batch 1 only; 1-D logits);
   torch    a straightforward torch implementation of the same scheme (kgw,
            gamma 0.25, h = 1): per row, seed a torch.Generator from the key
@@ -119,7 +119,7 @@ def main():
     n_small, t_small, _ = paired(lambda: proc._native.time_native(small_ids, small, 2000),
                                  lambda: proc(small_ids, small), repeats, 2000)
     print(f"\nfixed per-call cost at V=64, batch 1: hf processor {t_small * 1e6:.2f} us, of which native "
-          f"{n_small * 1e6:.2f} us; Python + DLPack entry {(t_small - n_small) * 1e6:.2f} us")
+          f"{n_small * 1e6:.2f} us; Python entry {(t_small - n_small) * 1e6:.2f} us")
     sys.stdout.flush()
 
 
