@@ -7,7 +7,7 @@
 #    CACHE_DIR/tokenize-npm-<lock hash>, once.
 # 2. Builds the corpora with datasets/build_corpora.py when missing and takes
 #    >= 4 MB of English (cut at a line end) and the whole mixed corpus (>= 4 MB).
-# 3. For every family, encodes both texts with the reference (results cached
+# 3. For every family, encodes both texts (and a small ill-formed UTF-8 file) with the reference (results cached
 #    by corpus and lock hash) and with Telltale, and requires identical id
 #    streams; a mismatch prints the first divergence with context.
 # 4. Runs llama.cpp's own test vectors (models/ggml-vocab-*.gguf with .inp/.out
@@ -67,10 +67,15 @@ if [ "$(stat -c %s "$WORK/mixed.txt")" -lt 4000000 ]; then
   exit 1
 fi
 
+# Ill-formed UTF-8 (lone bytes, truncated sequences, an encoded surrogate,
+# a cut at the end): both sides must repair it the same way (U+FFFD per
+# maximal subpart) and agree on the ids.
+printf 'a\xff\xe4\xbdb \xed\xa0\x80x \xf0\x9f\x98 caf\xc3\xa9 \x80\x80 end\xc3' > "$WORK/invalid-utf8.txt"
+
 fail=0
 for fam in "${FAMILIES[@]}"; do
   TOK=$(node "$HERE/reference.mjs" path "$fam")
-  for corpus in english-4m mixed; do
+  for corpus in english-4m mixed invalid-utf8; do
     IN="$WORK/$corpus.txt"
     KEY=$(cat "$IN" "$HERE/reference.mjs" "$HERE/package-lock.json" | sha256sum | cut -c1-16)
     REF="$WORK/ref-$fam-$corpus-$KEY.u32"
