@@ -22,6 +22,7 @@ import json
 import os
 import random
 
+import numpy
 import torch
 
 import reflm
@@ -42,7 +43,7 @@ def derive(master, tenant: str, purpose: str):
 def prompts_from_heldout(tok, corpora_dir: str, n: int, seed: int) -> list:
     """n prompt id lists (<= PROMPT_TOKENS ids each, BOS added) cut from the
     start of distinct held-out paragraphs of the LM's own sources."""
-    paras = [p for p in heldout_paragraphs(corpora_dir) if len(p.split()) >= 20]
+    paras = [p for p in heldout_paragraphs(corpora_dir) if len(p.split()) >= 8]
     random.Random(seed).shuffle(paras)
     if len(paras) < n:
         raise RuntimeError(f"only {len(paras)} held-out paragraphs, need {n}")
@@ -115,7 +116,9 @@ def load_human_windows(tok, corpora_dir: str, n: int, length: int, seed: int) ->
     random.Random(seed).shuffle(texts)
     out = []
     for w in token_windows(tok, texts, length):
-        out.append(w)
+        # int32 arrays: a fifth of the memory of int lists at 100k windows,
+        # and the detector borrows them without a copy.
+        out.append(numpy.asarray(w, dtype=numpy.int32))
         if len(out) >= n:
             break
     if len(out) < n:
@@ -124,22 +127,41 @@ def load_human_windows(tok, corpora_dir: str, n: int, length: int, seed: int) ->
 
 
 def detectors(keys, scheme: str) -> list:
-    """One Detector per key (built once, reused across lengths)."""
+    """One Detector per key. Keys and detectors live in guarded memory
+    (sodium_malloc: guard pages, mlock), so only a few thousand may exist at
+    once; null samples use score_null instead."""
     import telltale
     return [telltale.Detector(k, scheme) for k in keys]
 
 
 def score_all(dets, seqs: list, prompt_lens, dedup: str = "context+token") -> list:
-    """log10 p of sequence i under dets[i]: its own generation key for
-    watermarked text, a fresh per-text key for null text (see the module
-    docstring)."""
+    """log10 p of sequence i under dets[i] (its own generation key)."""
     return [float(d.score(ids, prompt_tokens=int(n), dedup=dedup, per_token=False).log10_p)
             for d, ids, n in zip(dets, seqs, prompt_lens)]
 
 
-def null_keys(master, n: int, purpose: str) -> list:
-    """One fresh key per null text."""
-    return [derive(master, f"w{i}", purpose) for i in range(n)]
+def score_null(master, purpose: str, schemes: list, seqs: list, prompt_lens, lengths,
+               dedup_off_length: int) -> dict:
+    """Scores null text i under its own fresh key derive(master, "w<i>",
+    purpose) (see the module docstring), for every scheme, at every length
+    (the prompt plus the first L new tokens), with dedup on, and with dedup
+    off at `dedup_off_length`. The key and its detectors are dropped before
+    the next text, so the number of guarded allocations stays constant.
+    Returns {scheme: {"on": {L: [log10 p]}, "off": [log10 p]}}."""
+    import telltale
+    out = {s: {"on": {L: [] for L in lengths}, "off": []} for s in schemes}
+    for i, (ids, n) in enumerate(zip(seqs, prompt_lens)):
+        key = derive(master, f"w{i}", purpose)
+        n = int(n)
+        for s in schemes:
+            d = telltale.Detector(key, s)
+            for L in lengths:
+                out[s]["on"][L].append(float(d.score(ids[:n + L], prompt_tokens=n, per_token=False).log10_p))
+            out[s]["off"].append(float(d.score(ids[:n + dedup_off_length], prompt_tokens=n, dedup="none",
+                                               per_token=False).log10_p))
+            del d
+        del key
+    return out
 
 
 def load_model():
