@@ -13,8 +13,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(os.path.dirname(HERE), "demo.py")
 
 
+def _require_telltale():
+    # A missing package is a failure, not a skip: ctest sets PYTHONPATH.
+    try:
+        import telltale  # noqa: F401
+    except ImportError as e:
+        pytest.fail(f"telltale is not importable ({e}); set PYTHONPATH=<build>/python")
+
+
 def test_demo_verdicts(tmp_path):
-    pytest.importorskip("telltale")
+    _require_telltale()
     out = tmp_path / "demo.json"
     proc = subprocess.run([sys.executable, DEMO, "--colour", "never", "--json", str(out)],
                           capture_output=True, text=True, timeout=240)

@@ -33,6 +33,14 @@ def test_binom_upper_bound_is_the_0999_quantile(n, p):
     assert k == 0 or _binom_cdf(n, p, k - 1) < 0.999
 
 
+def _require_telltale():
+    # A missing package is a failure, not a skip: ctest sets PYTHONPATH.
+    try:
+        import telltale  # noqa: F401
+    except ImportError as e:
+        pytest.fail(f"telltale is not importable ({e}); set PYTHONPATH=<build>/python")
+
+
 def test_empirical_threshold_rejects_at_most_the_level():
     null = [-(i % 997) / 100.0 for i in range(5000)]
     for fpr in (1e-2, 1e-3):
@@ -48,7 +56,7 @@ def test_roc_auc():
 
 
 def test_reduced_evaluation_headline(tmp_path):
-    pytest.importorskip("telltale")
+    _require_telltale()
     proc = subprocess.run([sys.executable, os.path.join(DATASETS, "eval", "run_eval.py"), "--reduced",
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=880)
     res = json.loads((tmp_path / "eval_reduced.json").read_text())
