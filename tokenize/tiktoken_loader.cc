@@ -3,6 +3,7 @@
 // special tokens (the values of tiktoken's openai_public.py).
 #include <string>
 
+#include "common/base64.h"
 #include "tokenize/tokenizer.h"
 
 namespace telltale::tokenize {
@@ -38,36 +39,6 @@ const std::vector<NamedEncoding>& Encodings() {
   return kAll;
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-bool DecodeBase64(std::string_view in, std::string* out) {
-  out->clear();
-  if (in.size() % 4 != 0) return false;
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + k];
-      if (c == '=' && i + 4 == in.size() && k >= 2) { v[k] = 0; ++pad; continue; }
-      if (pad > 0) return false;
-      v[k] = Base64Value(c);
-      if (v[k] < 0) return false;
-    }
-    uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out->push_back(static_cast<char>(w >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((w >> 8) & 0xFF));
-    if (pad < 1) out->push_back(static_cast<char>(w & 0xFF));
-  }
-  return true;
-}
-
 }  // namespace
 
 StatusOr<std::shared_ptr<const Tokenizer>> Tokenizer::FromTiktoken(std::string_view data, const std::string& name) {
@@ -89,9 +60,10 @@ StatusOr<std::shared_ptr<const Tokenizer>> Tokenizer::FromTiktoken(std::string_v
     const std::string where = "tiktoken line " + std::to_string(line_no);
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos) return Status::InvalidArgument(where + ": expected \"<base64> <rank>\"");
-    if (!DecodeBase64(line.substr(0, sp), &bytes) || bytes.empty()) {
-      return Status::InvalidArgument(where + ": token is not valid base64");
-    }
+    auto decoded = Base64Decode(line.substr(0, sp), where + ": token");
+    if (!decoded.ok()) return decoded.status();
+    bytes = std::move(decoded).value();
+    if (bytes.empty()) return Status::InvalidArgument(where + ": token is empty");
     std::string_view rank_text = line.substr(sp + 1);
     if (rank_text.empty() || rank_text.size() > 9 || rank_text.find_first_not_of("0123456789") != std::string_view::npos) {
       return Status::InvalidArgument(where + ": rank \"" + std::string(rank_text) + "\" is not a non-negative integer");

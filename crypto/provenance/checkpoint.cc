@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/signed_note.h"
 
 namespace telltale::provenance {

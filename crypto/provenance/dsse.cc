@@ -1,6 +1,6 @@
 #include "crypto/provenance/dsse.h"
 
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/jcs.h"
 #include "crypto/provenance/sha256.h"
 

@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/dsse.h"
 #include "crypto/provenance/json_fields.h"
 #include "crypto/provenance/log_proof.h"

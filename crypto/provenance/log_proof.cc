@@ -1,6 +1,6 @@
 #include "crypto/provenance/log_proof.h"
 
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/json_fields.h"
 #include "crypto/provenance/merkle.h"
 

@@ -9,7 +9,7 @@
 
 #include "common/file_io.h"
 #include "common/hex.h"
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/sha256.h"
 #include "crypto/secret_key.h"
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "common/hex.h"
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/sha256.h"
 
 namespace telltale::provenance {

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "common/file_io.h"
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/commitment.h"
 #include "crypto/provenance/dsse.h"
 #include "crypto/provenance/predicates.h"

@@ -8,7 +8,7 @@
 
 #include "common/file_io.h"
 #include "common/hex.h"
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 #include "crypto/provenance/jcs.h"
 #include "crypto/provenance/merkle.h"
 #include "crypto/provenance/signed_note.h"

@@ -1,6 +1,6 @@
-#include "crypto/provenance/base64.h"
+#include "common/base64.h"
 
-namespace telltale::provenance {
+namespace telltale {
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -80,4 +80,4 @@ StatusOr<std::string> Base64Decode(std::string_view text, std::string_view what)
   return out;
 }
 
-}  // namespace telltale::provenance
+}  // namespace telltale
