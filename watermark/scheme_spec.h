@@ -55,7 +55,10 @@ struct SchemeSpec {
   // (the fewest that represent G exactly), 32 for gumbel uniforms.
   int slot_bits() const;
   // The green test on a slot value: green iff slot < green_threshold().
-  uint32_t green_threshold() const { return gamma_q16 >> (16 - slot_bits()); }
+  // Gumbel has no green list (its 32-bit slots are uniforms): 0.
+  uint32_t green_threshold() const {
+    return family == SchemeFamily::kGumbel ? 0 : gamma_q16 >> (16 - slot_bits());
+  }
   bool is_sampling_scheme() const { return family == SchemeFamily::kGumbel; }
 
   friend bool operator==(const SchemeSpec&, const SchemeSpec&) = default;

@@ -41,6 +41,7 @@ TEST(SchemeSpec, GammaIsQuantizedTo16BitsAndPrintedShortest) {
   EXPECT_EQ(SchemeSpec::Parse("kgw:gamma=0.125")->slot_bits(), 4);
   EXPECT_EQ(SchemeSpec::Parse("kgw:gamma=0.0625")->green_threshold(), 1u);
   EXPECT_EQ(SchemeSpec::Parse("gumbel")->slot_bits(), 32);
+  EXPECT_EQ(SchemeSpec::Parse("gumbel")->green_threshold(), 0u);  // no green list, no shift by -16
 }
 
 TEST(SchemeSpec, PrfIdentityIgnoresGenerationOnlyKnobs) {
