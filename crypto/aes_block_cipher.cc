@@ -80,6 +80,36 @@ __attribute__((target("aes,sse4.1"))) void EncryptAesNi(const uint8_t* rk_bytes,
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_aesenclast_si128(b, rk[10]));
   }
 }
+// VAES with AVX-512: four blocks per instruction, 32 blocks in flight. The
+// per-step generation cost is dominated by AES at large vocabularies, so this
+// halves it on CPUs that have it; the tail goes through the AES-NI loop.
+bool CpuHasVaes512() {
+  static const bool ok = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+__attribute__((target("vaes,avx512f,aes,sse4.1"))) void EncryptVaes(const uint8_t* rk_bytes, const uint8_t* in,
+                                                                    uint8_t* out, size_t n) {
+  // Each round key repeated in all four 128-bit lanes (built through memory:
+  // GCC 12 flags _mm512_broadcast_i32x4 with a false uninitialized warning).
+  __m512i rk[11];
+  alignas(64) uint8_t lanes[64];
+  for (int i = 0; i < 11; ++i) {
+    for (int lane = 0; lane < 4; ++lane) std::memcpy(lanes + 16 * lane, rk_bytes + 16 * i, 16);
+    rk[i] = _mm512_load_si512(lanes);
+  }
+  sodium_memzero(lanes, sizeof lanes);
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512i b[8];
+    for (int j = 0; j < 8; ++j) b[j] = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4 * j)), rk[0]);
+    for (int r = 1; r < 10; ++r) {
+      for (int j = 0; j < 8; ++j) b[j] = _mm512_aesenc_epi128(b[j], rk[r]);
+    }
+    for (int j = 0; j < 8; ++j) _mm512_storeu_si512(out + 16 * (i + 4 * j), _mm512_aesenclast_epi128(b[j], rk[10]));
+  }
+  if (i < n) EncryptAesNi(rk_bytes, in + 16 * i, out + 16 * i, n - i);
+}
 #else
 bool CpuHasAesNi() { return false; }
 #endif
@@ -158,7 +188,11 @@ void AesBlockCipher::EncryptBlocks(const uint8_t* in, uint8_t* out, size_t n) co
   if (n == 0) return;
 #ifdef TT_HAVE_X86
   if (aesni_) {
-    EncryptAesNi(state_->round_keys, in, out, n);
+    if (n >= 32 && CpuHasVaes512()) {
+      EncryptVaes(state_->round_keys, in, out, n);
+    } else {
+      EncryptAesNi(state_->round_keys, in, out, n);
+    }
     return;
   }
 #endif
