@@ -1,5 +1,7 @@
 #include "watermark/bias_kernel.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -24,40 +26,55 @@ __attribute__((target("bmi2"))) inline uint64_t GreenFromTwoBitSlots(uint64_t w,
   return _pext_u64(g, 0x5555555555555555ULL);
 }
 
+// 64 bits of `bits` starting at bit `pos` (bits has a zero word of padding).
+inline uint64_t Funnel(const uint64_t* bits, size_t pos) {
+  const size_t w = pos >> 6, sh = pos & 63;
+  return sh == 0 ? bits[w] : (bits[w] >> sh) | (bits[w + 1] << (64 - sh));
+}
+
+// Masked add on 16 floats at a 64-byte aligned address; masked-off lanes are
+// neither read nor written, so lanes outside the caller's row are safe.
+__attribute__((target("avx512f"))) inline void MaskedAdd16(float* p, __mmask16 m, __m512 d) {
+  if (m == 0) return;
+  const __m512 v = _mm512_mask_load_ps(_mm512_setzero_ps(), m, p);
+  _mm512_mask_store_ps(p, m, _mm512_add_ps(v, d));
+}
+
 __attribute__((target("avx512f,bmi2"))) void Kernel(const uint8_t* blocks, size_t n_blocks, int slot_bits,
                                                     uint32_t threshold, float delta, float* x, size_t n) {
-  const __m512 d = _mm512_set1_ps(delta);
-  const size_t tokens_per_block = 128 / static_cast<size_t>(slot_bits);
-  size_t t = 0;
-  for (size_t b = 0; b < n_blocks && t < n; ++b) {
+  // 1. Green bits of the chunk's tokens, zero from token n on.
+  constexpr size_t kMaxWords = 64 * 128 / 64;  // 64 blocks of 1-bit slots
+  uint64_t bits[kMaxWords + 2];
+  const size_t words = std::min(kMaxWords, n_blocks * (128 / static_cast<size_t>(slot_bits)) / 64);
+  for (size_t b = 0; b < n_blocks; ++b) {
     uint64_t w0, w1;
     std::memcpy(&w0, blocks + 16 * b, 8);
     std::memcpy(&w1, blocks + 16 * b + 8, 8);
-    uint64_t bits[2];
-    size_t words;
     if (slot_bits == 1) {  // green iff the bit is 0
-      bits[0] = ~w0;
-      bits[1] = ~w1;
-      words = 2;
+      bits[2 * b] = ~w0;
+      bits[2 * b + 1] = ~w1;
     } else {
-      bits[0] = GreenFromTwoBitSlots(w0, threshold) | GreenFromTwoBitSlots(w1, threshold) << 32;
-      words = 1;
+      bits[b] = GreenFromTwoBitSlots(w0, threshold) | GreenFromTwoBitSlots(w1, threshold) << 32;
     }
-    for (size_t k = 0; k < words; ++k) {
-      const size_t base = t + 64 * k;
-      if (base + 64 <= n) {
-        for (int q = 0; q < 4; ++q) {
-          float* p = x + base + 16 * q;
-          const __mmask16 m = static_cast<__mmask16>(bits[k] >> (16 * q));
-          _mm512_storeu_ps(p, _mm512_mask_add_ps(_mm512_loadu_ps(p), m, _mm512_loadu_ps(p), d));
-        }
-      } else {
-        for (size_t i = base; i < n && i < base + 64; ++i) {
-          if ((bits[k] >> (i - base)) & 1) x[i] += delta;
-        }
-      }
+  }
+  for (size_t w = n >> 6; w < words + 2; ++w) {
+    bits[w] = (w == (n >> 6) && (n & 63)) ? bits[w] & ((uint64_t{1} << (n & 63)) - 1) : 0;
+  }
+  // 2. Masked adds on 64-byte aligned groups of 16 logits. An unaligned row
+  // would split every vector access across two cache lines, so the first
+  // `pre` tokens go through one partial group and the rest are aligned.
+  const __m512 d = _mm512_set1_ps(delta);
+  const size_t mis = (reinterpret_cast<uintptr_t>(x) >> 2) & 15;
+  const size_t pre = (16 - mis) & 15;
+  if (pre > 0) {
+    const auto m = static_cast<__mmask16>((bits[0] & ((uint64_t{1} << pre) - 1)) << mis);
+    MaskedAdd16(x - mis, m, d);
+  }
+  for (size_t t = pre; t < n; t += 64) {
+    const uint64_t sw = Funnel(bits, t);
+    for (size_t q = 0; q < 4 && t + 16 * q < n; ++q) {
+      MaskedAdd16(x + t + 16 * q, static_cast<__mmask16>(sw >> (16 * q)), d);
     }
-    t += tokens_per_block;
   }
 }
 

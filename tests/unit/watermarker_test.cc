@@ -82,6 +82,33 @@ INSTANTIATE_TEST_SUITE_P(Schemes, GreenListTest,
                                            "kgw:gamma=0.5,delta=2,h=1,seeding=self", "unigram:gamma=0.5,delta=2",
                                            "unigram:gamma=0.25,delta=3"));
 
+TEST(Watermarker, ApplyIsExactAtEveryRowAlignment) {
+  // The SIMD kernel aligns its vector accesses itself; rows may start anywhere.
+  for (const char* text : {"kgw:gamma=0.5,delta=2", "kgw:gamma=0.25,delta=2", "kgw:gamma=0.75,delta=1"}) {
+    const SchemeSpec spec = SchemeSpec::Parse(text).value();
+    const Watermarker wm = Watermarker::Create(FixedKey(9), spec).value();
+    const std::vector<int32_t> context = {4, 8};
+    for (int64_t vocab : {5, 17, 100, 4097, 9000}) {
+      std::vector<uint64_t> bits((vocab + 63) / 64);
+      bool watermarked;
+      ASSERT_TRUE(wm.GreenBitmap(context, vocab, bits, &watermarked).ok());
+      for (size_t offset = 0; offset < 16; ++offset) {
+        std::vector<float> buffer(static_cast<size_t>(vocab) + 48, -7.0f);
+        float* row = buffer.data() + offset;
+        for (int64_t t = 0; t < vocab; ++t) row[t] = static_cast<float>(t % 13);
+        ASSERT_TRUE(wm.Apply(context, std::span<float>(row, static_cast<size_t>(vocab))).ok());
+        for (size_t i = 0; i < offset; ++i) ASSERT_EQ(buffer[i], -7.0f) << "wrote before the row";
+        for (size_t i = offset + static_cast<size_t>(vocab); i < buffer.size(); ++i) ASSERT_EQ(buffer[i], -7.0f);
+        for (int64_t t = 0; t < vocab; ++t) {
+          const bool g = (bits[t >> 6] >> (t & 63)) & 1;
+          ASSERT_EQ(row[t], static_cast<float>(t % 13) + (g ? static_cast<float>(spec.delta) : 0.0f))
+              << text << " vocab " << vocab << " offset " << offset << " token " << t;
+        }
+      }
+    }
+  }
+}
+
 TEST(Watermarker, BatchEqualsRows) {
   const Watermarker wm = Watermarker::Create(FixedKey(2), SchemeSpec::Parse("kgw:gamma=0.25").value()).value();
   const int64_t vocab = 1000, batch = 3;
