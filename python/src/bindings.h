@@ -51,6 +51,10 @@ void RegisterWatermarker(pybind11::module_& m);
 void RegisterDetector(pybind11::module_& m);
 void RegisterProcessors(pybind11::module_& m);
 void RegisterTokenizer(pybind11::module_& m);  // only with TELLTALE_PY_WITH_TOKENIZE
+// Each only when its component's target and src/bind_<component>.cc exist.
+void RegisterScan(pybind11::module_& m);
+void RegisterAudit(pybind11::module_& m);
+void RegisterProvenance(pybind11::module_& m);
 
 }  // namespace telltale::python
 

@@ -16,4 +16,13 @@ PYBIND11_MODULE(_core, m) {
 #ifdef TELLTALE_PY_WITH_TOKENIZE
   telltale::python::RegisterTokenizer(m);
 #endif
+#ifdef TELLTALE_PY_WITH_SCAN
+  telltale::python::RegisterScan(m);
+#endif
+#ifdef TELLTALE_PY_WITH_AUDIT
+  telltale::python::RegisterAudit(m);
+#endif
+#ifdef TELLTALE_PY_WITH_PROVENANCE
+  telltale::python::RegisterProvenance(m);
+#endif
 }
