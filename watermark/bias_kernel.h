@@ -4,7 +4,8 @@
 //
 // Why a separate kernel: turning PRF bits into a per-token byte mask and then
 // adding costs ~3 instructions per token; with AVX-512 the green bits of 64
-// tokens become a mask register (BMI2 pext compacts 2-bit slots) and four
+// tokens become a mask register (GFNI gathers 2-bit slots four blocks at a
+// time; BMI2 pext is the fallback and handles tails) and four
 // masked adds update 64 logits. Results are bit-identical to the portable
 // path (same float additions); tests compare both.
 // Thread-safety: pure function.
