@@ -1,0 +1,43 @@
+// JsonField: pulls one string field out of a JSON text without building a
+// DOM (nlohmann SAX), for JSONL inputs.
+//
+// Path: dotted components ("meta.body", "messages.0.content"); a component
+// made of digits indexes an array, or names an object key spelled that way.
+// A key that itself contains '.' cannot be addressed (documented limit).
+// Duplicate keys: the last occurrence wins, as in most JSON readers.
+//
+// Thread-safety: immutable after Parse; Extract() is reentrant.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace telltale::scan {
+
+class JsonFieldPath {
+ public:
+  // Fails on an empty path or an empty component ("a..b").
+  static StatusOr<JsonFieldPath> Parse(std::string_view dotted);
+
+  enum class Outcome { kString, kNull, kWrongType, kMissing, kParseError };
+  struct Result {
+    Outcome outcome = Outcome::kMissing;
+    std::string value;   // kString: the decoded string (UTF-8)
+    std::string detail;  // kWrongType: JSON type name; kParseError: message
+  };
+  // Parses `json` (one JSON value, whitespace around it allowed) and finds
+  // the field.
+  Result Extract(std::string_view json) const;
+
+  const std::string& dotted() const { return dotted_; }
+  const std::vector<std::string>& components() const { return components_; }
+
+ private:
+  std::string dotted_;
+  std::vector<std::string> components_;
+};
+
+}  // namespace telltale::scan
