@@ -167,3 +167,52 @@ def score_null(master, purpose: str, schemes: list, seqs: list, prompt_lens, len
 def load_model():
     torch.set_num_threads(1)
     return reflm.load()
+
+
+PROSE_SOURCES = ("austen", "web", "kjv", "fortunes", "handbook-en")
+
+
+def load_prose_ids(tok, corpora_dir: str, n: int, length: int, seed: int) -> list:
+    """n id lists of exactly `length` reference-tokenizer ids of English
+    prose (human_windows.jsonl records of PROSE_SOURCES in a seeded order,
+    consecutive records joined by a blank line until long enough), for the
+    copy-paste attack's human text. Uses its own seed, so the documents are
+    a different sample from the null windows."""
+    path = os.path.join(corpora_dir, "human_windows.jsonl")
+    with open(path, encoding="utf-8") as f:
+        texts = [r["text"] for r in map(json.loads, filter(str.strip, f)) if r.get("source") in PROSE_SOURCES]
+    random.Random(seed).shuffle(texts)
+    out, cur = [], []
+    for t in texts:
+        cur.extend(tok.encode(t if not cur else "\n\n" + t))
+        if len(cur) >= length:
+            out.append(cur[:length])
+            cur = []
+            if len(out) >= n:
+                return out
+    raise RuntimeError(f"{path}: only {len(out)} English prose documents of {length} tokens, need {n}")
+
+
+def score_windowed(dets, seqs: list, min_window: int) -> list:
+    """(whole-document log10 p, best window's corrected log10 p) of
+    sequence i under dets[i], window search on (detect/window_search.h:
+    windows of min_window * 2^j tokens, Bonferroni over the fixed window
+    count). No scored token gives (0.0, 0.0), i.e. p = 1."""
+    out = []
+    for d, ids in zip(dets, seqs):
+        r = d.score(ids, window_search=True, min_window=min_window, per_token=False)
+        w = r.window
+        out.append((float(r.log10_p), float(w.log10_p_corrected) if w is not None else 0.0))
+    return out
+
+
+def score_windowed_null(master, purpose: str, scheme: str, seqs: list, min_window: int) -> list:
+    """score_windowed for null texts, text i under a fresh key (as score_null)."""
+    import telltale
+    out = []
+    for i, ids in enumerate(seqs):
+        key = derive(master, f"w{i}", purpose)
+        d = telltale.Detector(key, scheme)
+        out.extend(score_windowed([d], [ids], min_window))
+        del d, key
+    return out

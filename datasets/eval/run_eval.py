@@ -53,9 +53,25 @@ MODES = {
                     ("gumbel:h=1", 256), ("gumbel:h=4", 256)],
         "plain": 256, "human": 100000, "attacks": True, "quality": True,
     },
+    # Every code path of the full run on a few texts (a minute or two), for
+    # checking the harness itself; its numbers mean nothing.
+    "smoke": {
+        "configs": [(HEADLINE, 16), ("gumbel:h=1", 16)],
+        "plain": 16, "human": 300, "attacks": True, "quality": True,
+    },
 }
 ATTACKS = [("substitute", 0.1), ("substitute", 0.3), ("substitute", 0.5),
-           ("delete_words", 0.1), ("delete_words", 0.3), ("truncate", 0.5), ("truncate", 0.75)]
+           ("delete_words", 0.1), ("delete_words", 0.3), ("truncate", 0.5), ("truncate", 0.75),
+           ("synonym", 0.1), ("synonym", 0.3), ("homoglyph_zw", 0.3), ("regenerate", 16)]
+# Copy-paste: a document of COPY_DOC_TOKENS tokens of which this fraction is
+# one watermarked span, the rest English human prose; detected with the
+# windowed search (smallest window MIN_WINDOW tokens).
+COPY_FRACTIONS = (0.1, 0.25)
+COPY_DOC_TOKENS = 400
+MIN_WINDOW = 32
+# Pure human documents scored with the windowed search under fresh keys:
+# the windowed test's own false-positive check.
+WINDOW_NULL_DOCS = 1000
 
 
 def log(msg: str) -> None:
@@ -97,7 +113,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def evaluate(mode: str, seed: int, out_dir: str) -> dict:
+def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None) -> dict:
     import numpy
     import torch
     import telltale
@@ -117,6 +133,31 @@ def evaluate(mode: str, seed: int, out_dir: str) -> dict:
     t0 = time.time()
     human = harness.load_human_windows(tok, cdir, spec["human"], max(LENGTHS), seed)
     t_human_load = time.time() - t0
+
+    oracle = None
+    t_oracle = 0.0
+    if spec["quality"]:
+        from reflm import oracle as oracle_mod
+        t0 = time.time()
+        if oracle_dir:
+            o_model, o_tok = reflm.load(oracle_dir)
+            o_meta, o_key = reflm.metadata(oracle_dir), "dir:" + os.path.abspath(oracle_dir)
+        else:
+            o_model, o_tok, o_meta = oracle_mod.load(cdir, log)
+            o_key = oracle_mod.cache_key(cdir)
+        t_oracle = time.time() - t0
+        if o_tok.vocab_size != tok.vocab_size or o_meta["files"]["tokenizer.model"] != \
+                reflm.metadata()["files"]["tokenizer.model"]:
+            raise RuntimeError("the oracle's tokenizer differs from the reference LM's")
+        oracle = (o_model, o_meta, o_key)
+        log(f"oracle {oracle[2]}: {o_meta['parameters']} parameters, held-out "
+            f"{o_meta['heldout']['bits_per_token']:.3f} bits/token ({t_oracle:.0f} s)")
+    synonyms = prose = None
+    if spec["attacks"]:
+        with open(os.path.join(cdir, "wordnet_synonyms.json"), encoding="utf-8") as f:
+            synonyms = json.load(f)
+        n_prose = max(max(n for _, n in spec["configs"]), WINDOW_NULL_DOCS)
+        prose = harness.load_prose_ids(tok, cdir, n_prose, COPY_DOC_TOKENS, seed + 4)
 
     t0 = time.time()
     plain = harness.generate(model, tok, plain_prompts, None, None, max(LENGTHS), TEMPERATURE, seed + 1)
@@ -171,26 +212,25 @@ def evaluate(mode: str, seed: int, out_dir: str) -> dict:
             row["by_length"][str(L)] = entry
         row["distinct_2"] = distinct_n(gens, 2)
         row["distinct_3"] = distinct_n(gens, 3)
+        row["distinct_1"] = distinct_n(gens, 1)
         if spec["quality"]:
             from reflm.evaluate import continuation_bits
             row["reflm_bits_per_token"] = float(numpy.mean(continuation_bits(model, wm_prompts[:n_wm], gens)))
+            ob = continuation_bits(oracle[0], wm_prompts[:n_wm], gens)
+            row["oracle_bits_per_token"] = float(numpy.mean(ob))
+            row["oracle_bits_per_token_sem"] = float(numpy.std(ob, ddof=1) / math.sqrt(len(ob)))
         if spec["attacks"]:
-            rng = random.Random(seed + 3)
-            first_normal = 3 + 256  # <unk>, <s>, </s>, then 256 byte pieces
-            row["attacks"] = {}
-            for name, frac in ATTACKS:
-                if name == "substitute":
-                    att = [attacks.substitute_tokens(g, frac, tok.vocab_size, first_normal, rng) for g in gens]
-                elif name == "delete_words":
-                    att = [attacks.delete_words(tok, g, frac, rng) for g in gens]
-                else:
-                    att = [attacks.truncate(g, frac) for g in gens]
-                sc = harness.score_all(wm_det, [p + a for p, a in zip(wm_prompts, att)],
-                                       [len(p) for p in wm_prompts[:n_wm]])
-                row["attacks"][f"{name}@{frac:g}"] = {
-                    "tpr@1e-3(nominal)": nominal_rejections(sc, 1e-3) / len(sc),
-                    "tpr@1e-6(nominal)": nominal_rejections(sc, 1e-6) / len(sc),
-                    "median_log10_p": float(numpy.median(sc))}
+            t_a = time.time()
+            row["attacks"] = run_attacks(model, tok, wm_det, wm_prompts[:n_wm], gens, synonyms, seed)
+            row["copy_paste"] = run_copy_paste(tok, wm_det, gens, prose, seed)
+            purpose_ws = "wsnull-" + hashlib.sha256(canon.encode()).hexdigest()[:16]
+            ws_null = harness.score_windowed_null(master, purpose_ws, scheme, prose[:WINDOW_NULL_DOCS], MIN_WINDOW)
+            row["window_null"] = {"docs": len(ws_null), "tokens": COPY_DOC_TOKENS}
+            for a in FPRS:
+                row["window_null"][f"rejections@{a:g}"] = nominal_rejections([w for _, w in ws_null], a)
+                row["window_null"][f"whole_rejections@{a:g}"] = nominal_rejections([d for d, _ in ws_null], a)
+                row["window_null"][f"bound@{a:g}"] = stats.binom_upper_bound(len(ws_null), a, 0.999)
+            row["attack_seconds"] = round(time.time() - t_a, 1)
         t_s = time.time() - t0
         t_score += t_s
         e200 = row["by_length"][str(max(LENGTHS))]
@@ -200,7 +240,19 @@ def evaluate(mode: str, seed: int, out_dir: str) -> dict:
     if spec["quality"]:
         from reflm.evaluate import continuation_bits
         results["plain_reflm_bits_per_token"] = float(numpy.mean(continuation_bits(model, plain_prompts, plain)))
+        ob = continuation_bits(oracle[0], plain_prompts, plain)
+        results["plain_oracle_bits_per_token"] = float(numpy.mean(ob))
+        results["plain_oracle_bits_per_token_sem"] = float(numpy.std(ob, ddof=1) / math.sqrt(len(ob)))
+        o_meta = oracle[1]
+        results["oracle"] = {"cache_key": oracle[2], "config": o_meta["config"], "parameters": o_meta["parameters"],
+                             "train": {k: o_meta["train"][k] for k in ("steps", "batch", "seq", "lr", "seed",
+                                                                       "train_tokens", "seconds")},
+                             "heldout_bits_per_token": o_meta["heldout"]["bits_per_token"],
+                             "reference_heldout_bits_per_token": reflm.metadata()["heldout"]["bits_per_token"],
+                             "weights_sha256": o_meta["files"]["model.f16.pt"]}
+    results["plain_distinct_1"] = distinct_n(plain, 1)
     results["plain_distinct_2"] = distinct_n(plain, 2)
+    results["plain_distinct_3"] = distinct_n(plain, 3)
     results["checks"] = headline_checks(results)
     meta = reflm.metadata()
     results["versions"] = {"telltale": telltale.__version__, "git_commit": git_commit(),
@@ -208,10 +260,82 @@ def evaluate(mode: str, seed: int, out_dir: str) -> dict:
                            "numpy": numpy.__version__, "reflm_weights_sha256": meta["files"],
                            "corpora_manifest": _manifest_key(cdir)}
     results["runtime_seconds"] = {"total": round(time.time() - t_start, 1), "generation": round(t_gen, 1),
-                                  "scoring": round(t_score, 1), "human_windows_load": round(t_human_load, 1)}
+                                  "scoring": round(t_score, 1), "human_windows_load": round(t_human_load, 1),
+                                  "oracle_load_or_train": round(t_oracle, 1),
+                                  "attacks": round(sum(r.get("attack_seconds", 0.0) for r in results["schemes"]), 1)}
     from eval import report
     report.write_all(results, out_dir)
     return results
+
+
+def run_attacks(model, tok, dets, prompts: list, gens: list, synonyms: dict, seed: int) -> dict:
+    """Every ATTACKS entry on the watermarked continuations, scored under
+    each text's own key with its prompt as context (prompt_tokens), at the
+    nominal thresholds. Text-level attacks decode the continuation, edit
+    the text and re-tokenize it with the model's tokenizer."""
+    import numpy
+    from eval import attacks, harness
+    first_normal = 3 + 256  # <unk>, <s>, </s>, then 256 byte pieces
+    out = {}
+    for ai, (name, frac) in enumerate(ATTACKS):
+        rng = random.Random(seed * 1000 + 3 + ai)
+        extra = {}
+        if name == "substitute":
+            att = [attacks.substitute_tokens(g, frac, tok.vocab_size, first_normal, rng) for g in gens]
+        elif name == "delete_words":
+            att = [attacks.delete_words(tok, g, frac, rng) for g in gens]
+        elif name == "truncate":
+            att = [attacks.truncate(g, frac) for g in gens]
+        elif name == "synonym":
+            edited = [attacks.synonym_substitute_text(tok.decode(g), frac, synonyms, rng) for g in gens]
+            att = [tok.encode(t) for t, _, _ in edited]
+            content = sum(c for _, c, _ in edited)
+            extra["replaced_fraction_of_content_words"] = sum(k for _, _, k in edited) / max(1, content)
+        elif name == "homoglyph_zw":
+            edited = [attacks.homoglyph_zero_width_text(tok.decode(g), frac, rng) for g in gens]
+            att = [tok.encode(t) for t, _, _ in edited]
+            extra["token_growth"] = sum(map(len, att)) / max(1, sum(map(len, gens)))
+        elif name == "regenerate":
+            keep = int(frac)
+            new = harness.generate(model, tok, [p + g[:keep] for p, g in zip(prompts, gens)], None, None,
+                                   max(LENGTHS) - keep, TEMPERATURE, seed * 1000 + 5 + ai)
+            att = [g[:keep] + n for g, n in zip(gens, new)]
+        else:
+            raise ValueError(f"unknown attack {name}")
+        sc = harness.score_all(dets, [p + a for p, a in zip(prompts, att)], [len(p) for p in prompts])
+        out[f"{name}@{frac:g}"] = {"tpr@1e-3(nominal)": nominal_rejections(sc, 1e-3) / len(sc),
+                                   "tpr@1e-6(nominal)": nominal_rejections(sc, 1e-6) / len(sc),
+                                   "median_log10_p": float(numpy.median(sc)), **extra}
+    return out
+
+
+def run_copy_paste(tok, dets, gens: list, prose: list, seed: int) -> dict:
+    """Copy-paste: text i = the decoded first round(f * COPY_DOC_TOKENS)
+    watermarked tokens of generation i spliced at a random word boundary
+    into the decoded first (COPY_DOC_TOKENS - that) tokens of English human
+    prose document i, re-tokenized, scored under key i (no prompt) with the
+    windowed search. Reports the best window's Bonferroni-corrected p and,
+    for contrast, the whole-document p."""
+    import numpy
+    from eval import attacks, harness
+    out = {}
+    for fi, f in enumerate(COPY_FRACTIONS):
+        rng = random.Random(seed * 1000 + 50 + fi)
+        k = int(round(f * COPY_DOC_TOKENS))
+        docs = []
+        for g, h in zip(gens, prose):
+            text, _ = attacks.splice_text(tok.decode(h[:COPY_DOC_TOKENS - k]), tok.decode(g[:k]), rng)
+            docs.append(tok.encode(text))
+        sc = harness.score_windowed(dets, docs, MIN_WINDOW)
+        win, whole = [w for _, w in sc], [d for d, _ in sc]
+        out[f"copy_paste@{f:g}"] = {
+            "watermarked_tokens": k, "doc_tokens_mean": float(numpy.mean([len(d) for d in docs])),
+            "window_tpr@1e-3": nominal_rejections(win, 1e-3) / len(win),
+            "window_tpr@1e-6": nominal_rejections(win, 1e-6) / len(win),
+            "window_median_log10_p_corrected": float(numpy.median(win)),
+            "whole_tpr@1e-3": nominal_rejections(whole, 1e-3) / len(whole),
+            "whole_median_log10_p": float(numpy.median(whole))}
+    return out
 
 
 def _manifest_key(cdir: str):
@@ -248,6 +372,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=os.path.join(os.path.dirname(DATASETS), "docs", "results"),
                     help="output directory (default docs/results)")
     ap.add_argument("--seed", type=int, default=20261122)
+    g.add_argument("--smoke", action="store_true",
+                    help="every code path of the full run on a few texts (checks the harness; numbers meaningless)")
+    ap.add_argument("--oracle-dir", default=None,
+                    help="judge quality with the model in this weights directory instead of the cached oracle "
+                         "(trained on first use)")
     args = ap.parse_args(argv)
     try:
         import telltale  # noqa: F401
@@ -255,8 +384,8 @@ def main(argv=None) -> int:
         print(f"run_eval: cannot import telltale ({e}); build with -DTELLTALE_BUILD_PYTHON=ON and set "
               "PYTHONPATH=<build>/python", file=sys.stderr)
         return 2
-    mode = "reduced" if args.reduced else "full"
-    res = evaluate(mode, args.seed, args.out)
+    mode = "smoke" if args.smoke else "reduced" if args.reduced else "full"
+    res = evaluate(mode, args.seed, args.out, args.oracle_dir)
     for c in res["checks"]:
         print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['name']}: {c['value']}")
     print(f"total {res['runtime_seconds']['total']} s; results in {args.out}/eval_{mode}.md")

@@ -113,11 +113,14 @@ def main() -> int:
     ap.add_argument("--train-chars", type=int, default=12_000_000)
     args = ap.parse_args()
     if args.oracle:
-        # About 2.6x the reference model's cost per step; ~35 min on one core.
-        defaults = dict(dim=192, layers=6, heads=6, ffn=512, steps=1000,
-                        out=os.path.join(cache, "oracle"),
+        # The configuration reflm/oracle.py trains and caches (see ORACLE_TRAIN
+        # there); `--out` defaults to a scratch directory, as the evaluation
+        # keeps its own keyed cache.
+        from reflm.oracle import ORACLE_TRAIN
+        t = ORACLE_TRAIN
+        defaults = dict(dim=t["dim"], layers=t["layers"], heads=t["heads"], ffn=t["ffn"], steps=t["steps"],
+                        out=os.path.join(cache, "oracle", "manual"),
                         tokenizer=os.path.join(HERE, "weights", "tokenizer.model"))
-        args.train_chars = max(args.train_chars, 16_000_000)
     else:
         defaults = dict(dim=128, layers=4, heads=4, ffn=352, steps=600, out=os.path.join(HERE, "weights"),
                         tokenizer=None)
