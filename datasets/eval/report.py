@@ -122,7 +122,10 @@ ATTACK_NOTES = {
     "truncate": "truncation (fraction removed from the end)",
     "synonym": "WordNet synonym substitution (fraction of content words; re-tokenized)",
     "homoglyph_zw": "homoglyph + zero-width insertion (fraction of words), raw tokenization",
-    "homoglyph_zw_scan": "homoglyph + zero-width, through `telltale scan --normalize` (fraction of words)",
+    "homoglyph_zw_scan_none": "the same texts through `telltale scan --normalize none` (continuation only)",
+    "homoglyph_zw_scan": "the same texts through `telltale scan --normalize nfc,strip-invisible,confusables` "
+                         "(continuation only)",
+    "scan_clean": "the unattacked continuations through `telltale scan` with that normalization",
     "regenerate": "re-generation by the unwatermarked LM after the first N watermarked tokens",
 }
 
@@ -131,7 +134,11 @@ def _robustness(r: dict) -> list:
     out = ["", "## Robustness (T=200 before the attack; nominal thresholds, each text under its own key)", "",
            "Attacks: " + "; ".join(f"`{k}` = {v}" for k, v in ATTACK_NOTES.items()
                                    if any(a.split("@")[0] == k for row in r["schemes"]
-                                          for a in row.get("attacks", {}))) + ".", "",
+                                          for a in row.get("attacks", {}))) + ".", ""]
+    if "skipped" in r.get("scan", {}):
+        out += [f"The homoglyph attack was scored by raw tokenization only: `telltale scan` was not used "
+                f"({r['scan']['skipped']}).", ""]
+    out += [
            "| scheme | attack | TPR @ p<=1e-3 | TPR @ p<=1e-6 | median log10 p | note |",
            "|---|---|---:|---:|---:|---|"]
     for row in r["schemes"]:

@@ -113,7 +113,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None) -> dict:
+def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltale_cli: str = None) -> dict:
     import numpy
     import torch
     import telltale
@@ -152,8 +152,18 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None) -> dict
         oracle = (o_model, o_meta, o_key)
         log(f"oracle {oracle[2]}: {o_meta['parameters']} parameters, held-out "
             f"{o_meta['heldout']['bits_per_token']:.3f} bits/token ({t_oracle:.0f} s)")
-    synonyms = prose = None
+    synonyms = prose = scan = None
+    results_scan = {}
     if spec["attacks"]:
+        from eval import scan_attack
+        cli, why = scan_attack.find_cli(telltale_cli)
+        if cli:
+            scan = (cli, scan_attack.ensure_gguf())
+            results_scan = {"cli": cli, "normalize": SCAN_NORMALIZE}
+            log(f"homoglyph attack also through {cli} scan --normalize {SCAN_NORMALIZE}")
+        else:
+            results_scan = {"skipped": why}
+            log(f"homoglyph attack through telltale scan skipped: {why}")
         with open(os.path.join(cdir, "wordnet_synonyms.json"), encoding="utf-8") as f:
             synonyms = json.load(f)
         n_prose = max(max(n for _, n in spec["configs"]), WINDOW_NULL_DOCS)
@@ -174,6 +184,8 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None) -> dict
 
     results = {"mode": mode, "seed": seed, "temperature": TEMPERATURE, "lengths": list(LENGTHS),
                "n_human": len(human), "n_plain": len(plain), "schemes": []}
+    if spec["attacks"]:
+        results["scan"] = results_scan
     for scheme, n_wm in spec["configs"]:
         canon = str(telltale.Scheme(scheme))
         # Region names allow [A-Za-z0-9._:@/+-]: a digest of the canonical spec.
@@ -221,7 +233,8 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None) -> dict
             row["oracle_bits_per_token_sem"] = float(numpy.std(ob, ddof=1) / math.sqrt(len(ob)))
         if spec["attacks"]:
             t_a = time.time()
-            row["attacks"] = run_attacks(model, tok, wm_det, wm_prompts[:n_wm], gens, synonyms, seed)
+            row["attacks"] = run_attacks(model, tok, wm_det, wm_prompts[:n_wm], gens, synonyms, seed,
+                                         scan, scheme, keys)
             row["copy_paste"] = run_copy_paste(tok, wm_det, gens, prose, seed)
             purpose_ws = "wsnull-" + hashlib.sha256(canon.encode()).hexdigest()[:16]
             ws_null = harness.score_windowed_null(master, purpose_ws, scheme, prose[:WINDOW_NULL_DOCS], MIN_WINDOW)
@@ -268,7 +281,30 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None) -> dict
     return results
 
 
-def run_attacks(model, tok, dets, prompts: list, gens: list, synonyms: dict, seed: int) -> dict:
+SCAN_NORMALIZE = "nfc,strip-invisible,confusables"
+
+
+def run_scan_attack(scan, scheme: str, keys: list, clean: list, attacked: list) -> dict:
+    """The homoglyph + zero-width texts through `telltale scan` (see
+    eval/scan_attack.py): with its normalization, without it, and the clean
+    continuations as the baseline. Only the continuation's text is scanned
+    (no prompt), so its first token has no context."""
+    import numpy
+    from eval import scan_attack
+    cli, gguf = scan
+    out = {}
+    for name, texts, norm in (("scan_clean", clean, SCAN_NORMALIZE),
+                              ("homoglyph_zw_scan_none@0.3", attacked, "none"),
+                              ("homoglyph_zw_scan@0.3", attacked, SCAN_NORMALIZE)):
+        sc = scan_attack.scan_own_key_scores(cli, gguf, keys, scheme, texts, norm)
+        out[name] = {"tpr@1e-3(nominal)": nominal_rejections(sc, 1e-3) / len(sc),
+                     "tpr@1e-6(nominal)": nominal_rejections(sc, 1e-6) / len(sc),
+                     "median_log10_p": float(numpy.median(sc)), "note": f"telltale scan --normalize {norm}"}
+    return out
+
+
+def run_attacks(model, tok, dets, prompts: list, gens: list, synonyms: dict, seed: int,
+                scan=None, scheme: str = None, keys: list = None) -> dict:
     """Every ATTACKS entry on the watermarked continuations, scored under
     each text's own key with its prompt as context (prompt_tokens), at the
     nominal thresholds. Text-level attacks decode the continuation, edit
@@ -295,6 +331,7 @@ def run_attacks(model, tok, dets, prompts: list, gens: list, synonyms: dict, see
             edited = [attacks.homoglyph_zero_width_text(tok.decode(g), frac, rng) for g in gens]
             att = [tok.encode(t) for t, _, _ in edited]
             extra["token_growth"] = sum(map(len, att)) / max(1, sum(map(len, gens)))
+            hz_texts = [t for t, _, _ in edited]
         elif name == "regenerate":
             keep = int(frac)
             new = harness.generate(model, tok, [p + g[:keep] for p, g in zip(prompts, gens)], None, None,
@@ -306,6 +343,8 @@ def run_attacks(model, tok, dets, prompts: list, gens: list, synonyms: dict, see
         out[f"{name}@{frac:g}"] = {"tpr@1e-3(nominal)": nominal_rejections(sc, 1e-3) / len(sc),
                                    "tpr@1e-6(nominal)": nominal_rejections(sc, 1e-6) / len(sc),
                                    "median_log10_p": float(numpy.median(sc)), **extra}
+    if scan is not None:
+        out.update(run_scan_attack(scan, scheme, keys, [tok.decode(g) for g in gens], hz_texts))
     return out
 
 
@@ -377,6 +416,9 @@ def main(argv=None) -> int:
     ap.add_argument("--oracle-dir", default=None,
                     help="judge quality with the model in this weights directory instead of the cached oracle "
                          "(trained on first use)")
+    ap.add_argument("--telltale-cli", default=None,
+                    help="telltale binary whose `scan --normalize` scores the homoglyph attack (default: "
+                         "$TELLTALE_CLI, else found beside PYTHONPATH's build; skipped when absent)")
     args = ap.parse_args(argv)
     try:
         import telltale  # noqa: F401
@@ -385,7 +427,7 @@ def main(argv=None) -> int:
               "PYTHONPATH=<build>/python", file=sys.stderr)
         return 2
     mode = "smoke" if args.smoke else "reduced" if args.reduced else "full"
-    res = evaluate(mode, args.seed, args.out, args.oracle_dir)
+    res = evaluate(mode, args.seed, args.out, args.oracle_dir, args.telltale_cli)
     for c in res["checks"]:
         print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['name']}: {c['value']}")
     print(f"total {res['runtime_seconds']['total']} s; results in {args.out}/eval_{mode}.md")
