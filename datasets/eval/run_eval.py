@@ -113,6 +113,83 @@ def git_commit() -> str:
         return "unknown"
 
 
+def gen_keys(master, canon: str, n: int) -> list:
+    """The keys of a scheme's n watermarked texts (region names allow
+    [A-Za-z0-9._:@/+-]: a digest of the canonical spec)."""
+    from eval import harness
+    purpose = "gen-" + hashlib.sha256(canon.encode()).hexdigest()[:16]
+    return [harness.derive(master, f"g{i}", purpose) for i in range(n)]
+
+
+def texts_cache_path(mode: str, seed: int) -> str:
+    return os.path.join(os.path.dirname(corpora_dir()), "eval", f"{mode}-{seed}-generations.json")
+
+
+def homoglyph_texts(tok, gens: list, seed: int) -> list:
+    """The homoglyph_zw attack's texts exactly as run_attacks makes them."""
+    from eval import attacks
+    ai = [a for a, _ in ATTACKS].index("homoglyph_zw")
+    rng = random.Random(seed * 1000 + 3 + ai)
+    return [attacks.homoglyph_zero_width_text(tok.decode(g), ATTACKS[ai][1], rng)[0] for g in gens]
+
+
+def scan_supplement(mode: str, seed: int, out_dir: str, telltale_cli) -> int:
+    """Adds the `telltale scan` rows of the homoglyph attack to an existing
+    run's results (eval_<mode>.json in out_dir), from the generations that
+    run cached, and rewrites its tables: for a full run made before the
+    scanner existed. Same keys, same attacked texts, same scoring."""
+    import telltale
+    from eval import report, scan_attack
+    from reflm.tokenizer import Tokenizer
+    t0 = time.time()
+    path = os.path.join(out_dir, f"eval_{mode}.json")
+    with open(path) as f:
+        results = json.load(f)
+    with open(texts_cache_path(mode, seed)) as f:
+        cached = json.load(f)
+    if results["seed"] != seed or cached["seed"] != seed:
+        raise ValueError(f"{path}: seed {results['seed']} / cache seed {cached['seed']}, expected {seed}")
+    cli, why = scan_attack.find_cli(telltale_cli)
+    if not cli:
+        raise RuntimeError(why)
+    import reflm
+    tok = Tokenizer(os.path.join(reflm.WEIGHTS_DIR, "tokenizer.model"))
+    scan = (cli, scan_attack.ensure_gguf())
+    from eval import harness
+    master = harness.master_key(seed)
+    for row in results["schemes"]:
+        gens = cached["generations"][row["scheme"]]
+        canon = str(telltale.Scheme(row["spec"]))
+        keys = gen_keys(master, canon, len(gens))
+        extra = run_scan_attack(scan, row["spec"], keys, [tok.decode(g) for g in gens], homoglyph_texts(tok, gens, seed))
+        row["attacks"].update(extra)
+        log(f"{canon}: through scan, normalized TPR@1e-3 {extra['homoglyph_zw_scan@0.3']['tpr@1e-3(nominal)']:.3f}")
+    results["scan"] = {"cli": cli, "normalize": SCAN_NORMALIZE, "added_by": "--scan-supplement",
+                       "seconds": round(time.time() - t0, 1)}
+    report.write_all(results, out_dir)
+    return 0
+
+
+def load_oracle(cdir: str, oracle_dir, tok):
+    """(model, metadata, cache key) of the quality judge. Called after all
+    generation, so a first full run generates and scores while the oracle
+    trains (ensure() waits on the training's lock)."""
+    import reflm
+    from reflm import oracle as oracle_mod
+    if oracle_dir:
+        o_model, o_tok = reflm.load(oracle_dir)
+        o_meta, o_key = reflm.metadata(oracle_dir), "dir:" + os.path.abspath(oracle_dir)
+    else:
+        o_model, o_tok, o_meta = oracle_mod.load(cdir, log)
+        o_key = oracle_mod.cache_key(cdir)
+    if o_tok.vocab_size != tok.vocab_size or o_meta["files"]["tokenizer.model"] != \
+            reflm.metadata()["files"]["tokenizer.model"]:
+        raise RuntimeError("the oracle's tokenizer differs from the reference LM's")
+    log(f"oracle {o_key}: {o_meta['parameters']} parameters, held-out "
+        f"{o_meta['heldout']['bits_per_token']:.3f} bits/token")
+    return o_model, o_meta, o_key
+
+
 def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltale_cli: str = None) -> dict:
     import numpy
     import torch
@@ -134,24 +211,9 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltal
     human = harness.load_human_windows(tok, cdir, spec["human"], max(LENGTHS), seed)
     t_human_load = time.time() - t0
 
-    oracle = None
     t_oracle = 0.0
-    if spec["quality"]:
-        from reflm import oracle as oracle_mod
-        t0 = time.time()
-        if oracle_dir:
-            o_model, o_tok = reflm.load(oracle_dir)
-            o_meta, o_key = reflm.metadata(oracle_dir), "dir:" + os.path.abspath(oracle_dir)
-        else:
-            o_model, o_tok, o_meta = oracle_mod.load(cdir, log)
-            o_key = oracle_mod.cache_key(cdir)
-        t_oracle = time.time() - t0
-        if o_tok.vocab_size != tok.vocab_size or o_meta["files"]["tokenizer.model"] != \
-                reflm.metadata()["files"]["tokenizer.model"]:
-            raise RuntimeError("the oracle's tokenizer differs from the reference LM's")
-        oracle = (o_model, o_meta, o_key)
-        log(f"oracle {oracle[2]}: {o_meta['parameters']} parameters, held-out "
-            f"{o_meta['heldout']['bits_per_token']:.3f} bits/token ({t_oracle:.0f} s)")
+    all_gens = []
+    gens_cache = {}
     synonyms = prose = scan = None
     results_scan = {}
     if spec["attacks"]:
@@ -189,8 +251,7 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltal
     for scheme, n_wm in spec["configs"]:
         canon = str(telltale.Scheme(scheme))
         # Region names allow [A-Za-z0-9._:@/+-]: a digest of the canonical spec.
-        purpose = "gen-" + hashlib.sha256(canon.encode()).hexdigest()[:16]
-        keys = [harness.derive(master, f"g{i}", purpose) for i in range(n_wm)]
+        keys = gen_keys(master, canon, n_wm)
         t0 = time.time()
         gens = harness.generate(model, tok, wm_prompts[:n_wm], keys, scheme, max(LENGTHS), TEMPERATURE, seed + 2)
         t_g = time.time() - t0
@@ -228,9 +289,9 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltal
         if spec["quality"]:
             from reflm.evaluate import continuation_bits
             row["reflm_bits_per_token"] = float(numpy.mean(continuation_bits(model, wm_prompts[:n_wm], gens)))
-            ob = continuation_bits(oracle[0], wm_prompts[:n_wm], gens)
-            row["oracle_bits_per_token"] = float(numpy.mean(ob))
-            row["oracle_bits_per_token_sem"] = float(numpy.std(ob, ddof=1) / math.sqrt(len(ob)))
+            all_gens.append((row, gens))  # oracle-scored after the loop
+        if spec["attacks"]:
+            gens_cache[canon] = gens
         if spec["attacks"]:
             t_a = time.time()
             row["attacks"] = run_attacks(model, tok, wm_det, wm_prompts[:n_wm], gens, synonyms, seed,
@@ -253,6 +314,13 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltal
     if spec["quality"]:
         from reflm.evaluate import continuation_bits
         results["plain_reflm_bits_per_token"] = float(numpy.mean(continuation_bits(model, plain_prompts, plain)))
+        t0 = time.time()
+        oracle = load_oracle(cdir, oracle_dir, tok)
+        t_oracle = time.time() - t0
+        for row, gens in all_gens:
+            ob = continuation_bits(oracle[0], wm_prompts[:row["n_wm"]], gens)
+            row["oracle_bits_per_token"] = float(numpy.mean(ob))
+            row["oracle_bits_per_token_sem"] = float(numpy.std(ob, ddof=1) / math.sqrt(len(ob)))
         ob = continuation_bits(oracle[0], plain_prompts, plain)
         results["plain_oracle_bits_per_token"] = float(numpy.mean(ob))
         results["plain_oracle_bits_per_token_sem"] = float(numpy.std(ob, ddof=1) / math.sqrt(len(ob)))
@@ -266,6 +334,9 @@ def evaluate(mode: str, seed: int, out_dir: str, oracle_dir: str = None, telltal
     results["plain_distinct_1"] = distinct_n(plain, 1)
     results["plain_distinct_2"] = distinct_n(plain, 2)
     results["plain_distinct_3"] = distinct_n(plain, 3)
+    if gens_cache:
+        from eval.fileio import write_atomic
+        write_atomic(texts_cache_path(mode, seed), json.dumps({"seed": seed, "generations": gens_cache}))
     results["checks"] = headline_checks(results)
     meta = reflm.metadata()
     results["versions"] = {"telltale": telltale.__version__, "git_commit": git_commit(),
@@ -332,6 +403,8 @@ def run_attacks(model, tok, dets, prompts: list, gens: list, synonyms: dict, see
             att = [tok.encode(t) for t, _, _ in edited]
             extra["token_growth"] = sum(map(len, att)) / max(1, sum(map(len, gens)))
             hz_texts = [t for t, _, _ in edited]
+            if hz_texts != homoglyph_texts(tok, gens, seed):  # what --scan-supplement rebuilds
+                raise RuntimeError("homoglyph_texts() does not reproduce the homoglyph attack")
         elif name == "regenerate":
             keep = int(frac)
             new = harness.generate(model, tok, [p + g[:keep] for p, g in zip(prompts, gens)], None, None,
@@ -416,6 +489,9 @@ def main(argv=None) -> int:
     ap.add_argument("--oracle-dir", default=None,
                     help="judge quality with the model in this weights directory instead of the cached oracle "
                          "(trained on first use)")
+    ap.add_argument("--scan-supplement", action="store_true",
+                    help="only add the `telltale scan` homoglyph rows to an existing run in --out (same mode and "
+                         "seed), from the generations it cached")
     ap.add_argument("--telltale-cli", default=None,
                     help="telltale binary whose `scan --normalize` scores the homoglyph attack (default: "
                          "$TELLTALE_CLI, else found beside PYTHONPATH's build; skipped when absent)")
@@ -427,6 +503,8 @@ def main(argv=None) -> int:
               "PYTHONPATH=<build>/python", file=sys.stderr)
         return 2
     mode = "smoke" if args.smoke else "reduced" if args.reduced else "full"
+    if args.scan_supplement:
+        return scan_supplement(mode, args.seed, args.out, args.telltale_cli)
     res = evaluate(mode, args.seed, args.out, args.oracle_dir, args.telltale_cli)
     for c in res["checks"]:
         print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['name']}: {c['value']}")
