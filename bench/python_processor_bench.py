@@ -15,12 +15,16 @@ For batch 1 and 32 it times, in one run on one machine:
            list and add delta, as the widely used reference implementation does.
 Python overhead = hf - native (median of interleaved pairs); the target is
 <= 5% of native. The fixed Python cost is also measured alone at V = 64,
-where the native work is negligible.
+where the native work is negligible, next to two floors: an empty
+Python-level ``__call__(self, input_ids, scores)`` (what any processor
+written in Python pays before doing anything) and an empty C-level call
+(``operator.is_`` on the same two tensors).
 
 Usage: PYTHONPATH=build-py/python /usr/bin/python3 bench/python_processor_bench.py [--quick]
 """
 
 import argparse
+import operator
 import statistics
 import sys
 import time
@@ -35,28 +39,31 @@ V = 128256
 SPEC = "kgw:gamma=0.25,delta=2,h=1"
 
 
-def loop(fn, inner):
+def loop(fn, inner, *args):
+    """Seconds per fn(*args), called directly from the loop (no wrapper
+    frame), as a generation loop calls its processor."""
     t0 = time.perf_counter()
     for _ in range(inner):
-        fn()
+        fn(*args)
     return (time.perf_counter() - t0) / inner
 
 
-def timeit(fn, repeats, inner):
+def timeit(fn, repeats, inner, *args):
     """Fastest seconds per call over `repeats` batches of `inner` calls: on a
     shared machine the minimum is the least contaminated by other load."""
-    fn()  # warm up
-    return min(loop(fn, inner) for _ in range(repeats))
+    fn(*args)  # warm up
+    return min(loop(fn, inner, *args) for _ in range(repeats))
 
 
-def paired(native, python, repeats, inner):
+def paired(native, python, args, repeats, inner):
     """Interleaves the native-only and the Python-entry timings so that both
-    see the same machine load; returns the fastest of each."""
-    native(), python()
+    see the same machine load; returns the fastest of each and the median
+    of the paired differences."""
+    native(), python(*args)
     n, p = [], []
     for _ in range(repeats):
         n.append(native())
-        p.append(loop(python, inner))
+        p.append(loop(python, inner, *args))
     return min(n), min(p), statistics.median(p[i] - n[i] for i in range(repeats))
 
 
@@ -99,27 +106,43 @@ def main():
             torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=gen)
 
         t_bare = timeit(bare, repeats, inner)
-        t_native, t_hf, overhead = paired(lambda: proc._native.time_native(input_ids, scores, inner),
-                                   lambda: proc(input_ids, scores), repeats, inner)
+        t_native, t_hf, overhead = paired(lambda: proc.time_native(input_ids, scores, inner), proc,
+                                          (input_ids, scores), repeats, inner)
         t_vllm = float("nan")
         if batch == 1:
             req = RequestProcessor(wm)
             prompt = input_ids[0, :-1].tolist()
             out = input_ids[0, -1:].tolist()
             row = scores[0]
-            t_vllm = timeit(lambda: req(prompt, out, row), repeats, inner)
+            t_vllm = timeit(req, repeats, inner, prompt, out, row)
         ref = TorchReferenceKgw(0x5DEECE66D, 0.25, 2.0, V)
-        t_ref = timeit(lambda: ref(input_ids, scores), repeats, max(1, inner // 10))
+        t_ref = timeit(ref, repeats, max(1, inner // 10), input_ids, scores)
         us = lambda s: f"{s * 1e6:.1f} us" if s == s else "-"  # noqa: E731
         print(f"| {batch} | {us(t_bare)} | {us(t_native)} | {us(t_hf)} | {us(overhead)} | "
               f"{100 * overhead / t_native:.1f}% | {us(t_vllm)} | {us(t_ref)} | {t_ref / t_hf:.0f}x |")
     small_ids = torch.randint(0, 64, (1, 512), generator=gen)
     small = torch.randn(1, 64, generator=gen)
     proc = WatermarkLogitsProcessor(wm)
-    n_small, t_small, _ = paired(lambda: proc._native.time_native(small_ids, small, 2000),
-                                 lambda: proc(small_ids, small), repeats, 2000)
-    print(f"\nfixed per-call cost at V=64, batch 1: hf processor {t_small * 1e6:.2f} us, of which native "
-          f"{n_small * 1e6:.2f} us; Python entry {(t_small - n_small) * 1e6:.2f} us")
+    n_small, t_small, _ = paired(lambda: proc.time_native(small_ids, small, 2000), proc, (small_ids, small),
+                                 repeats, 2000)
+
+    class EmptyProcessor:
+        def __call__(self, input_ids, scores):
+            return scores
+
+    empty = EmptyProcessor()
+    t_empty = timeit(empty, repeats, 2000, small_ids, small)
+    t_c = timeit(operator.is_, repeats, 2000, small_ids, small)
+    req = RequestProcessor(wm)
+    prompt, out, row = small_ids[0, :-1].tolist(), small_ids[0, -1:].tolist(), small[0]
+    t_req = timeit(req, repeats, 2000, prompt, out, row)
+    print(f"\nfixed per-call cost at V=64, batch 1 (called straight from the timing loop):\n"
+          f"  hf processor {t_small * 1e6:.2f} us, of which native {n_small * 1e6:.2f} us: "
+          f"Python entry {(t_small - n_small) * 1e6:.2f} us\n"
+          f"  vllm processor {t_req * 1e6:.2f} us\n"
+          f"  floors: empty Python __call__(input_ids, scores) {t_empty * 1e6:.2f} us; "
+          f"empty C call on the same tensors {t_c * 1e6:.2f} us\n"
+          f"  TensorImpl reader active: {telltale._core._torch_fast_path()}")
     sys.stdout.flush()
 
 

@@ -4,6 +4,9 @@
 #include <limits>
 
 #include "errors.h"
+#ifdef TELLTALE_PY_WITH_TORCH_VIEW
+#include "torch_view.h"
+#endif
 
 namespace telltale::python {
 namespace {
@@ -116,6 +119,10 @@ void CheckInt32(int64_t v, size_t i, const char* what, int64_t vocab) {
 // objects are looked up once, only if torch is already imported.
 struct TorchHooks {
   PyObject* tensor_type = nullptr;
+  // tensor._cdata's C getter (the TensorImpl address), called directly;
+  // set only when the TensorImpl reader passed its self-test.
+  getter cdata_get = nullptr;
+  void* cdata_closure = nullptr;
   PyObject* f32 = nullptr;
   PyObject* f16 = nullptr;
   PyObject* bf16 = nullptr;
@@ -123,6 +130,8 @@ struct TorchHooks {
   PyObject* i32 = nullptr;
   bool looked_up = false;
 };
+
+void EnableTensorImplReader(const py::object& torch, TorchHooks& hooks);
 
 TorchHooks& Torch() {
   static TorchHooks hooks;
@@ -145,6 +154,7 @@ TorchHooks& Torch() {
     } catch (py::error_already_set&) {
       hooks.tensor_type = nullptr;  // an unknown torch: fall back to __dlpack__
     }
+    if (hooks.tensor_type != nullptr) EnableTensorImplReader(mod, hooks);
   }
   return hooks;
 }
@@ -180,7 +190,90 @@ int64_t AsInt(PyObject* o) {
   if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
   return v;
 }
+// The TensorImpl reader is trusted only for the torch it was compiled
+// against, and only after it reads a probe tensor (a strided float16 view
+// with a storage offset) exactly as the attribute path does.
+void EnableTensorImplReader([[maybe_unused]] const py::object& torch, [[maybe_unused]] TorchHooks& hooks) {
+#ifdef TELLTALE_PY_WITH_TORCH_VIEW
+  try {
+    if (std::string(py::str(torch.attr("__version__"))) != TorchHeadersVersion()) return;
+    py::object base = torch.attr("_C").attr("_TensorBase");
+    PyObject* descr = PyDict_GetItemString(reinterpret_cast<PyTypeObject*>(base.ptr())->tp_dict, "_cdata");
+    if (descr == nullptr || !Py_IS_TYPE(descr, &PyGetSetDescr_Type)) return;
+    PyGetSetDef* def = reinterpret_cast<PyGetSetDescrObject*>(descr)->d_getset;
+    if (def == nullptr || def->get == nullptr) return;
+    py::object probe = torch.attr("zeros")(3, 5, py::arg("dtype") = torch.attr("float16"))[py::make_tuple(
+        py::slice(1, 3, 1), py::slice(1, 4, 1))];
+    py::object addr = py::reinterpret_steal<py::object>(def->get(probe.ptr(), def->closure));
+    if (!addr) throw py::error_already_set();
+    TorchFacts f;
+    if (!ReadTorchImpl(PyLong_AsVoidPtr(addr.ptr()), f)) return;
+    py::tuple shape = probe.attr("shape"), stride = probe.attr("stride")();
+    const bool same = f.type == ElemType::kFloat16 && f.ndim == 2 &&
+                      f.data == PyLong_AsVoidPtr(probe.attr("data_ptr")().ptr()) &&
+                      f.shape[0] == shape[0].cast<int64_t>() && f.shape[1] == shape[1].cast<int64_t>() &&
+                      f.strides[0] == stride[0].cast<int64_t>() && f.strides[1] == stride[1].cast<int64_t>();
+    if (!same) return;
+    hooks.cdata_get = def->get;
+    hooks.cdata_closure = def->closure;
+  } catch (py::error_already_set&) {
+    PyErr_Clear();  // keep the attribute path
+  }
+#endif
+}
+
 }  // namespace
+
+bool TorchFastPathEnabled() { return Torch().cdata_get != nullptr; }
+
+void ArrayView::SetNdim(int64_t ndim, const char* what) {
+  if (ndim < 0 || ndim > kMaxDims) {
+    ThrowInvalid(std::string(what) + " have " + std::to_string(ndim) + " dimensions; at most " +
+                 std::to_string(kMaxDims) + " are supported");
+  }
+  ndim_ = static_cast<int>(ndim);
+}
+
+// Exact torch.Tensor only: a subclass may override _cdata or the layout
+// through __torch_function__, so subclasses take the attribute path.
+bool ArrayView::FromTorchImpl([[maybe_unused]] py::handle obj, [[maybe_unused]] ArrayView& v) {
+#ifdef TELLTALE_PY_WITH_TORCH_VIEW
+  const TorchHooks& t = Torch();
+  if (t.cdata_get == nullptr || Py_TYPE(obj.ptr()) != reinterpret_cast<PyTypeObject*>(t.tensor_type)) return false;
+  PyObject* addr = t.cdata_get(obj.ptr(), t.cdata_closure);
+  if (addr == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  void* impl = PyLong_AsVoidPtr(addr);
+  Py_DECREF(addr);
+  if (impl == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  TorchFacts f;
+  if (!ReadTorchImpl(impl, f)) return false;
+  v.data_ = f.data;
+  v.type_ = f.type;
+  switch (f.type) {
+    case ElemType::kFloat32: v.type_name_ = "float32"; break;
+    case ElemType::kFloat16: v.type_name_ = "float16"; break;
+    case ElemType::kBFloat16: v.type_name_ = "bfloat16"; break;
+    case ElemType::kInt32: v.type_name_ = "int32"; break;
+    case ElemType::kInt64: v.type_name_ = "int64"; break;
+    case ElemType::kOther: return false;
+  }
+  v.ndim_ = f.ndim;
+  for (int i = 0; i < f.ndim; ++i) {
+    v.shape_[i] = f.shape[i];
+    v.strides_[i] = f.strides[i];
+  }
+  v.capsule_ = py::reinterpret_borrow<py::object>(obj);  // keeps the tensor and its storage alive
+  return true;
+#else
+  return false;
+#endif
+}
 
 bool ArrayView::FromTorch(py::handle obj, const char* what, bool writable, ArrayView& v) {
   TorchHooks& t = Torch();
@@ -188,6 +281,7 @@ bool ArrayView::FromTorch(py::handle obj, const char* what, bool writable, Array
   if (t.tensor_type == nullptr || !PyObject_TypeCheck(o, reinterpret_cast<PyTypeObject*>(t.tensor_type))) {
     return false;
   }
+  if (FromTorchImpl(obj, v)) return true;
   const TorchNames& n = Names();
   if (GetAttr(o, n.is_cpu).ptr() != Py_True) {
     ThrowInvalid(std::string(what) + " live on " + std::string(py::str(GetAttr(o, n.device))) +
@@ -198,9 +292,11 @@ bool ArrayView::FromTorch(py::handle obj, const char* what, bool writable, Array
       ThrowInvalid(std::string(what) + " require grad; in-place watermarking would bypass autograd "
                    "(run generation under torch.no_grad() or pass tensor.detach())");
     }
-    if (CallMethod(o, n.is_neg).ptr() == Py_True || CallMethod(o, n.is_conj).ptr() == Py_True) {
-      ThrowInvalid(std::string(what) + " are a lazily negated/conjugated view; call .resolve_neg() first");
-    }
+  }
+  // A lazily negated view's memory holds the un-negated values, so reading
+  // it would be as wrong as writing it.
+  if (CallMethod(o, n.is_neg).ptr() == Py_True || CallMethod(o, n.is_conj).ptr() == Py_True) {
+    ThrowInvalid(std::string(what) + " are a lazily negated/conjugated view; call .resolve_neg() first");
   }
   py::object dtype_obj = GetAttr(o, n.dtype);
   PyObject* dtype = dtype_obj.ptr();
@@ -226,11 +322,12 @@ bool ArrayView::FromTorch(py::handle obj, const char* what, bool writable, Array
     ThrowInvalid(std::string(what) + ": unexpected torch shape/stride objects");
   }
   const Py_ssize_t nd = PyTuple_GET_SIZE(shape.ptr());
+  v.SetNdim(nd, what);
   for (Py_ssize_t i = 0; i < nd; ++i) {
-    v.shape_.push_back(AsInt(PyTuple_GET_ITEM(shape.ptr(), i)));
+    v.shape_[i] = AsInt(PyTuple_GET_ITEM(shape.ptr(), i));
     const int64_t s = AsInt(PyTuple_GET_ITEM(strides.ptr(), i));
     if (s < 0) ThrowInvalid(std::string(what) + ": negative stride in dimension " + std::to_string(i));
-    v.strides_.push_back(s);
+    v.strides_[i] = s;
   }
   py::object ptr = CallMethod(o, n.data_ptr);
   v.data_ = PyLong_AsVoidPtr(ptr.ptr());
@@ -256,14 +353,15 @@ ArrayView ArrayView::From(py::handle obj, const char* what, bool writable) {
     v.has_buffer_ = true;
     v.data_ = v.buffer_.buf;
     v.type_ = FromBufferFormat(v.buffer_.format, v.buffer_.itemsize, v.type_name_);
+    v.SetNdim(v.buffer_.ndim, what);
     for (int i = 0; i < v.buffer_.ndim; ++i) {
       const Py_ssize_t s = v.buffer_.strides[i];
       if (s < 0 || s % v.buffer_.itemsize != 0) {
         ThrowInvalid(std::string(what) + ": stride " + std::to_string(s) + " bytes in dimension " + std::to_string(i) +
                      " is negative or not a multiple of the element size; pass a contiguous array");
       }
-      v.shape_.push_back(v.buffer_.shape[i]);
-      v.strides_.push_back(s / v.buffer_.itemsize);
+      v.shape_[i] = v.buffer_.shape[i];
+      v.strides_[i] = s / v.buffer_.itemsize;
     }
     return v;
   }
@@ -289,12 +387,12 @@ ArrayView ArrayView::From(py::handle obj, const char* what, bool writable) {
     v.data_ = static_cast<char*>(t.data) + t.byte_offset;
     v.type_ = FromDLType(t.dtype, v.type_name_);
     int64_t compact = 1;
-    v.shape_.assign(t.shape, t.shape + t.ndim);
-    v.strides_.resize(static_cast<size_t>(t.ndim));
+    v.SetNdim(t.ndim, what);
     for (int i = t.ndim - 1; i >= 0; --i) {
+      v.shape_[i] = t.shape[i];
       const int64_t s = t.strides != nullptr ? t.strides[i] : compact;
       if (s < 0) ThrowInvalid(std::string(what) + ": negative stride in dimension " + std::to_string(i));
-      v.strides_[static_cast<size_t>(i)] = s;
+      v.strides_[i] = s;
       compact *= t.shape[i];
     }
     return v;
@@ -307,12 +405,13 @@ ArrayView::ArrayView(ArrayView&& o) noexcept
     : data_(o.data_),
       type_(o.type_),
       type_name_(std::move(o.type_name_)),
-      shape_(std::move(o.shape_)),
-      strides_(std::move(o.strides_)),
+      ndim_(o.ndim_),
       buffer_(o.buffer_),
       has_buffer_(o.has_buffer_),
       capsule_(std::move(o.capsule_)) {
   o.has_buffer_ = false;
+  std::memcpy(shape_, o.shape_, sizeof(shape_));
+  std::memcpy(strides_, o.strides_, sizeof(strides_));
 }
 
 ArrayView::~ArrayView() {

@@ -10,7 +10,9 @@
 //
 // Edge cases: strides are in elements and may exceed the row length (row
 // padding); negative or non-element-multiple strides are rejected, as are
-// non-CPU DLPack devices. A DLPack capsule is never renamed "used_dltensor",
+// non-CPU DLPack devices and arrays of more than kMaxDims dimensions.
+// Creating a view allocates nothing (shape and strides live inline), since
+// logits processors create two per generation step. A DLPack capsule is never renamed "used_dltensor",
 // so its producer's capsule destructor frees the DLManagedTensor.
 #pragma once
 
@@ -22,12 +24,13 @@
 #include <string>
 #include <vector>
 
-namespace telltale::python {
+#include "elem_type.h"
 
-enum class ElemType { kFloat32, kFloat16, kBFloat16, kInt32, kInt64, kOther };
+namespace telltale::python {
 
 class ArrayView {
  public:
+  static constexpr int kMaxDims = 8;
   // `what` names the argument in errors ("logits"). `writable` asks the
   // producer for a writable buffer (numpy rejects read-only arrays).
   static ArrayView From(pybind11::handle obj, const char* what, bool writable);
@@ -42,21 +45,30 @@ class ArrayView {
   void* data() const { return data_; }
   ElemType type() const { return type_; }
   const std::string& type_name() const { return type_name_; }
-  int ndim() const { return static_cast<int>(shape_.size()); }
-  int64_t shape(int i) const { return shape_[static_cast<size_t>(i)]; }
-  int64_t stride(int i) const { return strides_[static_cast<size_t>(i)]; }
+  int ndim() const { return ndim_; }
+  int64_t shape(int i) const { return shape_[i]; }
+  int64_t stride(int i) const { return strides_[i]; }
 
  private:
   ArrayView() = default;
   static bool FromTorch(pybind11::handle obj, const char* what, bool writable, ArrayView& v);
+  static bool FromTorchImpl(pybind11::handle obj, ArrayView& v);
+  void SetNdim(int64_t ndim, const char* what);
   void* data_ = nullptr;
   ElemType type_ = ElemType::kOther;
-  std::string type_name_;
-  std::vector<int64_t> shape_, strides_;
+  std::string type_name_;  // short names fit the small-string buffer: no allocation
+  int ndim_ = 0;
+  int64_t shape_[kMaxDims] = {};
+  int64_t strides_[kMaxDims] = {};
   Py_buffer buffer_{};
   bool has_buffer_ = false;
   pybind11::object capsule_;  // DLPack capsule or torch tensor kept alive
 };
+
+// True when CPU torch tensors are read through their TensorImpl
+// (torch_view.h) rather than Python attributes; false until torch is
+// imported, or when the build had no libtorch headers.
+bool TorchFastPathEnabled();
 
 // Token ids as int32: a borrowed view when the caller passed contiguous
 // int32 data, else a checked copy (int64 arrays, lists). Every id must lie

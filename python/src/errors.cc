@@ -26,6 +26,24 @@ PyObject* ClassFor(StatusCode code) {
 
 }  // namespace
 
+void SetPythonErrorFromCurrentException() noexcept {
+  try {
+    throw;
+  } catch (const StatusError& e) {
+    PyErr_SetString(ClassFor(e.status().code()), e.status().message().c_str());
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "telltale: unknown C++ exception");
+  }
+}
+
 void RegisterErrors(py::module_& m) {
   const ErrorClass classes[] = {
       {StatusCode::kInvalidArgument, "InvalidArgumentError", PyExc_ValueError},

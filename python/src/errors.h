@@ -42,6 +42,11 @@ T ValueOrThrow(StatusOr<T>&& v) {
 
 [[noreturn]] inline void ThrowInvalid(std::string message) { throw StatusError(Status::InvalidArgument(std::move(message))); }
 
+// For entry points written against the CPython C API (no pybind11
+// dispatcher to translate): turns the exception being handled into the
+// pending Python error, as the translator would. Call inside `catch (...)`.
+void SetPythonErrorFromCurrentException() noexcept;
+
 // Creates the exception classes on `m` and installs the translator.
 void RegisterErrors(pybind11::module_& m);
 

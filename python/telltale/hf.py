@@ -4,7 +4,10 @@
 ``__call__(input_ids: LongTensor[B, T], scores: FloatTensor[B, V]) -> FloatTensor``
 without importing transformers: pass it in a ``LogitsProcessorList`` or call
 it from your own loop. Each step is one native call that biases ``scores``
-in place and returns it.
+in place and returns it: ``__call__`` itself is native (the class derives
+from the extension type and defines no Python ``__call__``), so a step pays
+no Python frame and no argument conversion. ``inspect.signature(proc.__call__)``
+still has two parameters, which is what ``LogitsProcessorList`` checks.
 
 Correctness under batching: every row's context is read from that row's own
 tokens in ``input_ids``, so beam search (rows reorder between steps) needs no
@@ -29,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -57,8 +61,12 @@ def _leading_pad_counts(attention_mask: Any) -> List[int]:
     return [int(v) for v in first]
 
 
-class WatermarkLogitsProcessor:
+class WatermarkLogitsProcessor(_core._BatchProcessor):
     """Watermarks every row of a generation batch, in place, in one native call.
+
+    ``proc(input_ids, scores)`` biases ``scores`` ([B, V] float32/float16/
+    bfloat16, CPU) in place from each row's own tokens in ``input_ids``
+    ([B, T] int64/int32) and returns ``scores``.
 
     Args:
         keys: one key (every row), or one key per prompt (per-tenant keys);
@@ -98,7 +106,7 @@ class WatermarkLogitsProcessor:
             else:
                 raise InvalidArgumentError(f"keys[{i}] is a {type(k).__name__}, not a telltale.Key or Watermarker")
         self.vocab_size = vocab_size
-        self._native = _core._BatchProcessor(self.watermarkers, vocab_size)
+        super().__init__(self.watermarkers, vocab_size)
         self.prompt_length: Optional[int] = None
         self.set_batch(row_keys=row_keys, attention_mask=attention_mask, pad_token_id=pad_token_id)
 
@@ -118,11 +126,13 @@ class WatermarkLogitsProcessor:
             self.prompt_length = int(_to_numpy(attention_mask).shape[1])
         self.pad_counts = pads
         self.pad_token_id = pad_token_id
-        self._native.configure(item_keys, pads, -1 if pad_token_id is None else int(pad_token_id))
+        self.configure(item_keys, pads, -1 if pad_token_id is None else int(pad_token_id))
 
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        self._native.apply(input_ids, scores)
-        return scores
+    # __call__ is the extension type's tp_call; this signature documents it
+    # for inspect.signature(proc).
+    __signature__ = inspect.Signature(
+        [inspect.Parameter("input_ids", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+         inspect.Parameter("scores", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
 
     def split_for_detection(self, sequences: Any, num_beams: int = 1) -> List[Tuple[np.ndarray, int]]:
         """Per returned row: (token ids without left padding, prompt token count).

@@ -4,7 +4,9 @@ vLLM (V0 API) calls a per-request processor as
 ``fn(prompt_token_ids, output_token_ids, logits) -> logits`` once per step.
 ``WatermarkLogitsProcessor`` keeps the request's context in native memory and
 extends it with the new output tokens only, so a step costs one native call
-that reads one new token and biases ``logits`` in place. If the output is not
+that reads one new token and biases ``logits`` in place; ``__call__`` is the
+extension type's own (no Python frame). ``inspect.signature(proc)`` reports
+the three parameters vLLM looks for. If the output is not
 an extension of what it saw (preemption, recomputation), it rebuilds the
 context from the arguments. vLLM is not imported.
 
@@ -25,7 +27,8 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence, Tuple, Union
+import inspect
+from typing import Dict, Tuple, Union
 
 from telltale import _core
 from telltale._core import Key, Scheme, Watermarker
@@ -40,8 +43,11 @@ class WatermarkLogitsProcessor(_core._RequestProcessor):
         super().__init__(watermarker, vocab_size)
         self.watermarker = watermarker
 
-    def __call__(self, prompt_token_ids: Sequence[int], output_token_ids: Sequence[int], logits: Any) -> Any:
-        return self.apply(prompt_token_ids, output_token_ids, logits)
+    # __call__(prompt_token_ids, output_token_ids, logits) -> logits is the
+    # extension type's tp_call; vLLM counts these parameters.
+    __signature__ = inspect.Signature(
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+         for name in ("prompt_token_ids", "output_token_ids", "logits")])
 
 
 class WatermarkProcessorFactory:
