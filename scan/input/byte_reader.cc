@@ -219,7 +219,9 @@ class ZstdReader final : public DecoderBase {
       if (ZSTD_isError(rc)) {
         return Status::DataLoss(std::string("corrupt zstd stream: ") + ZSTD_getErrorName(rc) + Where());
       }
-      frame_open_ = rc != 0;
+      // A call without progress returns the next frame's header hint, not
+      // the state of the frame just finished.
+      if (*produced > 0 || in.pos > 0) frame_open_ = rc != 0;
       if (*produced == 0 && in.pos == 0 && in_.size() == 0 && in_.eof()) {
         if (frame_open_) {
           return Status::DataLoss("truncated zstd stream: unexpected end of file inside a frame" + Where());
