@@ -23,7 +23,10 @@ Status LineReader::ReadMore() {
   if (buf_.size() < end_ + chunk_) {
     // Grow geometrically, but never past one max-size line plus a chunk.
     size_t cap_limit = static_cast<size_t>(std::min<uint64_t>(max_line_ + 1, uint64_t{1} << 40)) + chunk_;
-    size_t want = std::min(std::max(buf_.size() * 2, end_ + chunk_), cap_limit);
+    // Once doubling passes half the limit, go straight to the limit, so
+    // old + new buffers never exceed 1.5x the limit during the copy.
+    size_t want = std::max(buf_.size() * 2, end_ + chunk_);
+    if (want > cap_limit / 2) want = cap_limit;
     want = std::max(want, end_ + chunk_);
     std::string grown(want, '\0');
     std::memcpy(grown.data(), buf_.data(), end_);
