@@ -13,8 +13,9 @@ For batch 1 and 32 it times, in one run on one machine:
            gamma 0.25, h = 1): per row, seed a torch.Generator from the key
            and the previous token, take randperm(V)[:gamma V] as the green
            list and add delta, as the widely used reference implementation does.
-Python overhead = hf - native (median of interleaved pairs); the target is
-<= 5% of native. The fixed Python cost is also measured alone at V = 64,
+Python overhead = hf - native, both as fastest-to-fastest and as the median
+of interleaved pairs (on a loaded machine either can be off by a few
+percent of native, in both directions); the target is <= 5% of native. The fixed Python cost is also measured alone at V = 64,
 where the native work is negligible, next to two floors: an empty
 Python-level ``__call__(self, input_ids, scores)`` (what any processor
 written in Python pays before doing anything) and an empty C-level call
@@ -93,9 +94,10 @@ def main():
     wm = telltale.Watermarker(key, SPEC)
     gen = torch.Generator().manual_seed(0)
     print(f"# telltale python processor bench: V={V}, scheme {SPEC}, torch {torch.__version__}, 1 torch thread")
-    print("| batch | bare torch step | native apply | hf processor | python overhead | overhead / native | "
-          "vllm processor | torch reference kgw | speed-up vs torch |")
+    print("| batch | bare torch step | native apply | hf processor | python overhead (fastest / paired median) | "
+          "overhead / native | vllm processor | torch reference kgw | speed-up vs torch |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    native_by_batch = {}
     for batch in (1, 32):
         inner = 50 if batch == 1 else 3
         input_ids = torch.randint(0, V, (batch, 512), generator=gen)
@@ -118,8 +120,11 @@ def main():
         ref = TorchReferenceKgw(0x5DEECE66D, 0.25, 2.0, V)
         t_ref = timeit(ref, repeats, max(1, inner // 10), input_ids, scores)
         us = lambda s: f"{s * 1e6:.1f} us" if s == s else "-"  # noqa: E731
-        print(f"| {batch} | {us(t_bare)} | {us(t_native)} | {us(t_hf)} | {us(overhead)} | "
-              f"{100 * overhead / t_native:.1f}% | {us(t_vllm)} | {us(t_ref)} | {t_ref / t_hf:.0f}x |")
+        fastest = t_hf - t_native
+        native_by_batch[batch] = t_native
+        print(f"| {batch} | {us(t_bare)} | {us(t_native)} | {us(t_hf)} | {us(fastest)} / {us(overhead)} | "
+              f"{100 * fastest / t_native:.1f}% / {100 * overhead / t_native:.1f}% | {us(t_vllm)} | {us(t_ref)} | "
+              f"{t_ref / t_hf:.0f}x |")
     small_ids = torch.randint(0, 64, (1, 512), generator=gen)
     small = torch.randn(1, 64, generator=gen)
     proc = WatermarkLogitsProcessor(wm)
@@ -142,6 +147,8 @@ def main():
           f"  vllm processor {t_req * 1e6:.2f} us\n"
           f"  floors: empty Python __call__(input_ids, scores) {t_empty * 1e6:.2f} us; "
           f"empty C call on the same tensors {t_c * 1e6:.2f} us\n"
+          f"  fixed Python entry = {100 * (t_small - n_small) / native_by_batch[1]:.1f}% of the batch-1 native apply "
+          f"at V={V}\n"
           f"  TensorImpl reader active: {telltale._core._torch_fast_path()}")
     sys.stdout.flush()
 

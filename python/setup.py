@@ -5,6 +5,11 @@ CMake from the repository root (this file's parent directory, or
 $TELLTALE_SOURCE_DIR), configured with TELLTALE_BUILD_PYTHON=ON for the
 interpreter running pip; the resulting extension is copied into the wheel.
 CMAKE_BUILD_PARALLEL_LEVEL limits build jobs (default 2).
+
+TELLTALE_CMAKE_BUILD_DIR names an existing build directory configured with
+TELLTALE_BUILD_PYTHON=ON (e.g. the top-level `build/`): its extension is
+brought up to date there and packaged, without configuring it again. The
+test suite uses this to check the pip path without a second full build.
 """
 
 import os
@@ -24,6 +29,13 @@ class CMakeBuildExt(build_ext):
     def build_extension(self, ext: Extension) -> None:
         if not (ROOT / "CMakeLists.txt").exists():
             raise RuntimeError(f"telltale: no CMakeLists.txt in {ROOT}; set TELLTALE_SOURCE_DIR to the repository root")
+        existing = os.environ.get("TELLTALE_CMAKE_BUILD_DIR")
+        if existing:
+            build_dir = Path(existing).resolve()
+            if not (build_dir / "CMakeCache.txt").exists():
+                raise RuntimeError(f"telltale: TELLTALE_CMAKE_BUILD_DIR={existing} is not a configured CMake build")
+            self._build_and_copy(build_dir, ext)
+            return
         build_dir = Path(self.build_temp).resolve() / "cmake"
         build_dir.mkdir(parents=True, exist_ok=True)
         configure = [
@@ -37,6 +49,9 @@ class CMakeBuildExt(build_ext):
         if shutil.which("ninja"):
             configure += ["-G", "Ninja"]
         subprocess.run(configure, check=True)
+        self._build_and_copy(build_dir, ext)
+
+    def _build_and_copy(self, build_dir: Path, ext: Extension) -> None:
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")
         subprocess.run(["cmake", "--build", str(build_dir), "--target", "telltale_python_core", "-j", jobs], check=True)
         built = sorted((build_dir / "python" / "telltale").glob("_core*.so"))
