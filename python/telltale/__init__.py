@@ -13,6 +13,7 @@ True
 3
 """
 
+from telltale import _core
 from telltale._core import (  # noqa: F401  (re-exports)
     Attribution,
     CancelledError,
@@ -67,3 +68,8 @@ try:  # bound when the tokenize component is part of the build
     __all__.append("Tokenizer")
 except ImportError:  # pragma: no cover
     pass
+
+if hasattr(_core, "_scan"):  # bound when the scan component is part of the build
+    from telltale.scanning import scan  # noqa: F401
+
+    __all__.append("scan")
