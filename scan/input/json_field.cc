@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 namespace telltale::scan {
 
@@ -99,6 +102,7 @@ class FieldSax {
       }
       if (std::string_view(type) == "null") {
         result_.outcome = JsonFieldPath::Outcome::kNull;
+        result_.detail.clear();
       } else {
         result_.outcome = JsonFieldPath::Outcome::kWrongType;
         result_.detail = type;
@@ -143,6 +147,330 @@ class FieldSax {
   JsonFieldPath::Result result_;
 };
 
+
+// Validating recursive-descent scanner for the fast path. It accepts exactly
+// RFC 8259 JSON with well-formed UTF-8 (what nlohmann accepts) and reports
+// the same outcome as FieldSax; on anything it rejects it returns false and
+// the caller reruns nlohmann for the message.
+class JsonScanner {
+ public:
+  JsonScanner(std::string_view text, const std::vector<std::string>& comps, const std::vector<int64_t>& indexes,
+              JsonFieldPath::Result* result)
+      : p_(reinterpret_cast<const unsigned char*>(text.data())), e_(p_ + text.size()), comps_(comps),
+        indexes_(indexes), r_(result) {}
+
+  bool Run() {
+    if (e_ - p_ >= 3 && p_[0] == 0xEF && p_[1] == 0xBB && p_[2] == 0xBF) return false;  // BOM: let nlohmann decide
+    SkipWs();
+    if (!Value(0, true)) return false;
+    SkipWs();
+    if (p_ != e_) return false;
+    if (r_->outcome == JsonFieldPath::Outcome::kMissing && blocked_) {
+      std::string prefix;
+      for (size_t i = 0; i < blocked_depth_; ++i) prefix += (i ? "." : "") + comps_[i];
+      r_->detail = prefix.empty() ? "the line is a JSON " + blocked_type_ + ", not an object or array"
+                                  : "'" + prefix + "' is a " + blocked_type_;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 256;
+
+  void SkipWs() {
+    while (p_ != e_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  void Scalar(size_t depth, bool on, const char* type) {
+    if (on && depth == comps_.size()) {
+      if (std::string_view(type) == "null") {
+        r_->outcome = JsonFieldPath::Outcome::kNull;
+        r_->detail.clear();
+      } else {
+        r_->outcome = JsonFieldPath::Outcome::kWrongType;
+        r_->detail = type;
+      }
+      r_->value.clear();
+    } else if (on && depth < comps_.size() && r_->outcome == JsonFieldPath::Outcome::kMissing) {
+      blocked_ = true;
+      blocked_type_ = type;
+      blocked_depth_ = depth;
+    }
+  }
+
+  bool Value(size_t depth, bool on) {
+    if (p_ == e_) return false;
+    switch (*p_) {
+      case '{': return Object(depth, on);
+      case '[': return Array(depth, on);
+      case '"': {
+        bool target = on && depth == comps_.size();
+        if (!String(target ? &r_->value : nullptr)) return false;
+        if (target) {
+          r_->outcome = JsonFieldPath::Outcome::kString;
+          r_->detail.clear();
+        } else {
+          Scalar(depth, on, "string");
+        }
+        return true;
+      }
+      case 't': if (!Literal("true")) return false; Scalar(depth, on, "boolean"); return true;
+      case 'f': if (!Literal("false")) return false; Scalar(depth, on, "boolean"); return true;
+      case 'n': if (!Literal("null")) return false; Scalar(depth, on, "null"); return true;
+      default:
+        if (!Number()) return false;
+        Scalar(depth, on, "number");
+        return true;
+    }
+  }
+
+  bool Literal(std::string_view word) {
+    if (static_cast<size_t>(e_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  static bool Digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+  // nlohmann rejects a number that overflows a double ("1E400", or 400
+  // digits); such tokens are checked with strtod.
+  bool Number() {
+    const unsigned char* start = p_;
+    if (!NumberSyntax()) return false;
+    size_t len = static_cast<size_t>(p_ - start);
+    bool exp = std::memchr(start, 'e', len) != nullptr || std::memchr(start, 'E', len) != nullptr;
+    if (exp || len > 15) {
+      std::string tok(reinterpret_cast<const char*>(start), len);
+      double v = std::strtod(tok.c_str(), nullptr);
+      if (!std::isfinite(v)) return false;
+    }
+    return true;
+  }
+
+  bool NumberSyntax() {
+    if (p_ != e_ && *p_ == '-') ++p_;
+    if (p_ == e_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (Digit(*p_)) {
+      while (p_ != e_ && Digit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    if (p_ != e_ && *p_ == '.') {
+      ++p_;
+      if (p_ == e_ || !Digit(*p_)) return false;
+      while (p_ != e_ && Digit(*p_)) ++p_;
+    }
+    if (p_ != e_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != e_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == e_ || !Digit(*p_)) return false;
+      while (p_ != e_ && Digit(*p_)) ++p_;
+    }
+    return true;
+  }
+
+  static int Hex(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
+    return -1;
+  }
+  bool Hex4(uint32_t* v) {
+    if (e_ - p_ < 4) return false;
+    *v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = Hex(p_[i]);
+      if (h < 0) return false;
+      *v = (*v << 4) | static_cast<uint32_t>(h);
+    }
+    p_ += 4;
+    return true;
+  }
+  static void AppendUtf8(uint32_t c, std::string* out) {
+    if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (c >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+
+  // Length of the well-formed UTF-8 sequence at p_ (Unicode table 3-7), or 0.
+  size_t Utf8Length() const {
+    size_t avail = static_cast<size_t>(e_ - p_);
+    unsigned char b = p_[0];
+    auto cont = [&](size_t i, unsigned char lo, unsigned char hi) { return i < avail && p_[i] >= lo && p_[i] <= hi; };
+    if (b >= 0xC2 && b <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
+    if (b == 0xE0) return cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+    if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) ? 3 : 0;
+    if (b == 0xED) return cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF) ? 3 : 0;
+    if (b == 0xF0) return cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+    if (b >= 0xF1 && b <= 0xF3) return cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+    if (b == 0xF4) return cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
+    return 0;
+  }
+
+  // Validates a string at p_ (opening quote) and decodes it into *out if
+  // out is not null.
+  bool String(std::string* out) {
+    ++p_;
+    if (out != nullptr) out->clear();
+    const unsigned char* run = p_;
+    auto flush = [&] {
+      if (out != nullptr) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
+    };
+    while (p_ != e_) {
+      unsigned char c = *p_;
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        ++p_;
+        continue;
+      }
+      if (c == '"') {
+        flush();
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c >= 0x80) {
+        size_t n = Utf8Length();
+        if (n == 0) return false;
+        p_ += n;
+        continue;
+      }
+      // Backslash escape.
+      flush();
+      ++p_;
+      if (p_ == e_) return false;
+      unsigned char esc = *p_++;
+      char plain = 0;
+      switch (esc) {
+        case '"': plain = '"'; break;
+        case '\\': plain = '\\'; break;
+        case '/': plain = '/'; break;
+        case 'b': plain = '\b'; break;
+        case 'f': plain = '\f'; break;
+        case 'n': plain = '\n'; break;
+        case 'r': plain = '\r'; break;
+        case 't': plain = '\t'; break;
+        case 'u': {
+          uint32_t cp;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo;
+            if (e_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+            p_ += 2;
+            if (!Hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          if (out != nullptr) AppendUtf8(cp, out);
+          run = p_;
+          continue;
+        }
+        default:
+          return false;
+      }
+      if (out != nullptr) out->push_back(plain);
+      run = p_;
+    }
+    return false;
+  }
+
+  bool Object(size_t depth, bool on) {
+    if (++nesting_ > kMaxDepth) return false;
+    if (on && depth == comps_.size()) {
+      r_->outcome = JsonFieldPath::Outcome::kWrongType;
+      r_->detail = "object";
+      r_->value.clear();
+      on = false;
+    }
+    ++p_;
+    SkipWs();
+    if (p_ != e_ && *p_ == '}') {
+      ++p_;
+      --nesting_;
+      return true;
+    }
+    for (;;) {
+      if (p_ == e_ || *p_ != '"') return false;
+      bool want_key = on && depth < comps_.size();
+      if (!String(want_key ? &key_ : nullptr)) return false;
+      bool child_on = want_key && key_ == comps_[depth];
+      SkipWs();
+      if (p_ == e_ || *p_ != ':') return false;
+      ++p_;
+      SkipWs();
+      if (!Value(depth + 1, child_on)) return false;
+      SkipWs();
+      if (p_ == e_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        SkipWs();
+        continue;
+      }
+      if (*p_ != '}') return false;
+      ++p_;
+      --nesting_;
+      return true;
+    }
+  }
+
+  bool Array(size_t depth, bool on) {
+    if (++nesting_ > kMaxDepth) return false;
+    if (on && depth == comps_.size()) {
+      r_->outcome = JsonFieldPath::Outcome::kWrongType;
+      r_->detail = "array";
+      r_->value.clear();
+      on = false;
+    }
+    ++p_;
+    SkipWs();
+    if (p_ != e_ && *p_ == ']') {
+      ++p_;
+      --nesting_;
+      return true;
+    }
+    int64_t index = 0;
+    for (;;) {
+      bool child_on = on && depth < comps_.size() && indexes_[depth] == index;
+      if (!Value(depth + 1, child_on)) return false;
+      ++index;
+      SkipWs();
+      if (p_ == e_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        SkipWs();
+        continue;
+      }
+      if (*p_ != ']') return false;
+      ++p_;
+      --nesting_;
+      return true;
+    }
+  }
+
+  const unsigned char* p_;
+  const unsigned char* e_;
+  const std::vector<std::string>& comps_;
+  const std::vector<int64_t>& indexes_;
+  JsonFieldPath::Result* r_;
+  std::string key_;
+  int nesting_ = 0;
+  bool blocked_ = false;
+  std::string blocked_type_;
+  size_t blocked_depth_ = 0;
+};
+
 }  // namespace
 
 StatusOr<JsonFieldPath> JsonFieldPath::Parse(std::string_view dotted) {
@@ -157,6 +485,8 @@ StatusOr<JsonFieldPath> JsonFieldPath::Parse(std::string_view dotted) {
       return Status::InvalidArgument("JSON field path '" + p.dotted_ + "': empty component");
     }
     p.components_.emplace_back(comp);
+    uint64_t index = 0;
+    p.indexes_.push_back(ParseIndex(p.components_.back(), &index) ? static_cast<int64_t>(index) : -1);
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -164,6 +494,13 @@ StatusOr<JsonFieldPath> JsonFieldPath::Parse(std::string_view dotted) {
 }
 
 JsonFieldPath::Result JsonFieldPath::Extract(std::string_view text) const {
+  Result r;
+  JsonScanner scanner(text, components_, indexes_, &r);
+  if (scanner.Run()) return r;
+  return ExtractReference(text);
+}
+
+JsonFieldPath::Result JsonFieldPath::ExtractReference(std::string_view text) const {
   FieldSax sax(components_);
   const char* b = text.data();
   const char* e = text.data() + text.size();
