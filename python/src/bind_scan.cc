@@ -95,7 +95,7 @@ py::dict SummaryDict(const scan::ScanSummary& s) {
   c["unique_tuples"] = s.corpus.unique_tuples;
   c["best_key"] = s.corpus.best_key;
   py::list keys;
-  for (const scan::CorpusKeyResult& k : s.corpus.keys) {
+  for (const CorpusKeyResult& k : s.corpus.keys) {
     py::dict kd;
     kd["key_id"] = k.key_id;
     kd["scored"] = k.scored;
