@@ -1,5 +1,6 @@
 """Type stubs for the private telltale._core extension."""
 
+from types import ModuleType
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -238,3 +239,7 @@ class Tokenizer:
         self, texts: Sequence[Union[str, bytes]], *, threads: int = 1, match_special: bool = True
     ) -> List[Tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]]: ...
     def decode(self, ids: TokenIds, *, skip_special: bool = False) -> bytes: ...
+
+# The native provenance submodule; use telltale.provenance, typed in
+# provenance.pyi.
+prov: ModuleType
