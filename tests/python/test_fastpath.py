@@ -147,3 +147,46 @@ def test_batch_above_gil_threshold_matches_rows(wm):
     expected = reference(wm, ids, scores)
     WatermarkLogitsProcessor(wm)(ids, scores)
     np.testing.assert_array_equal(scores.numpy(), expected)
+
+
+
+def progress_during_calls(proc, rows, calls=20):
+    """How many of `calls` steps let another Python thread run. The other
+    thread hands the GIL back after every increment and the switch interval
+    is 1 s, so it can only run while a step has released the GIL."""
+    import sys
+    import threading
+    import time
+
+    v = 128256
+    scores = torch.zeros(rows, v)
+    ids = torch.randint(0, v, (rows, 4))
+    box, done, deltas = [0], threading.Event(), []
+
+    def spin():
+        while not done.is_set():
+            box[0] += 1
+            time.sleep(0)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        for _ in range(calls):
+            before = box[0]
+            proc(ids, scores)
+            deltas.append(box[0] - before)
+    finally:
+        done.set()
+        t.join()
+        sys.setswitchinterval(old)
+    return sum(d > 0 for d in deltas)
+
+
+def test_gil_released_for_long_steps_only():
+    w = telltale.Watermarker(telltale.Key.from_bytes(bytes(32)), SPEC)
+    proc = WatermarkLogitsProcessor(w)
+    assert 64 * 128256 >= _core._release_gil_elements > 2 * 128256
+    assert progress_during_calls(proc, 64) > 0  # ~1 ms steps: another thread runs meanwhile
+    assert progress_during_calls(proc, 1) == 0  # ~8 us steps keep the GIL
