@@ -243,3 +243,9 @@ class Tokenizer:
 # The native provenance submodule; use telltale.provenance, typed in
 # provenance.pyi.
 prov: ModuleType
+
+# Only with the scan component; use telltale.scan() (telltale/scanning.py).
+def _scan(paths: Sequence[str], keys: Sequence[Key], scheme: Union[Scheme, str], tokenizer: str,
+          names: Sequence[str], format: str, field: str, include: Sequence[str], exclude: Sequence[str],
+          normalize: str, alpha: float, threads: int, window: bool, min_window: int, spill_dir: str,
+          memory_bytes: int, max_document_bytes: int) -> Tuple[List[dict], dict, List[str], List[Tuple[str, str]]]: ...
