@@ -332,6 +332,11 @@ bool ArrayView::FromTorch(py::handle obj, const char* what, bool writable, Array
   py::object ptr = CallMethod(o, n.data_ptr);
   v.data_ = PyLong_AsVoidPtr(ptr.ptr());
   if (v.data_ == nullptr && PyErr_Occurred()) throw py::error_already_set();
+  if (v.data_ == nullptr) {
+    bool empty = false;
+    for (int i = 0; i < v.ndim_; ++i) empty = empty || v.shape_[i] == 0;
+    if (!empty) ThrowInvalid(std::string(what) + " have no memory behind them (e.g. a ZeroTensor); pass a materialised tensor");
+  }
   v.capsule_ = py::reinterpret_borrow<py::object>(obj);  // keeps the tensor and its storage alive
   return true;
 }

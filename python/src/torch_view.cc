@@ -34,17 +34,28 @@ bool ReadTorchImpl(const void* impl_ptr, TorchFacts& out) noexcept {
     } else {
       return false;
     }
+    // A ZeroTensor has no memory behind its elements.
+    if (impl->key_set().has(c10::DispatchKey::ZeroTensor)) return false;
     const c10::IntArrayRef sizes = impl->sizes();
     const c10::IntArrayRef strides = impl->strides();
     if (sizes.size() > static_cast<size_t>(TorchFacts::kMaxDims) || strides.size() != sizes.size()) return false;
     out.ndim = static_cast<int>(sizes.size());
+    // The view's last element must lie inside its storage: in-place writes
+    // go straight to this memory.
+    int64_t last = impl->storage_offset();
+    bool empty = false;
     for (int i = 0; i < out.ndim; ++i) {
       out.shape[i] = sizes[static_cast<size_t>(i)];
       out.strides[i] = strides[static_cast<size_t>(i)];
-      if (out.strides[i] < 0) return false;
+      if (out.strides[i] < 0 || out.shape[i] < 0) return false;
+      if (out.shape[i] == 0) empty = true;
+      else last += (out.shape[i] - 1) * out.strides[i];
     }
+    const auto item = static_cast<int64_t>(dtype.itemsize());
+    const auto nbytes = static_cast<int64_t>(impl->unsafe_storage().nbytes());
+    if (!empty && (last + 1) * item > nbytes) return false;
     out.data = impl->data();
-    return true;
+    return empty || out.data != nullptr;
   } catch (const std::exception&) {  // c10::Error from a TORCH_CHECK: not a tensor we can read
     return false;
   }

@@ -119,6 +119,8 @@ def test_every_check_still_applies(wm, proc_kind):
         call(torch.zeros(row, requires_grad=True))
     with pytest.raises(telltale.InvalidArgumentError, match="negated"):
         call(torch.zeros(row)._neg_view())
+    with pytest.raises(telltale.InvalidArgumentError, match="no memory"):
+        call(torch._efficientzerotensor(row))
     with pytest.raises(telltale.InvalidArgumentError, match="live on meta"):
         call(torch.zeros(row, device="meta"))
     with pytest.raises(telltale.InvalidArgumentError, match="vocabulary size is 1000"):
