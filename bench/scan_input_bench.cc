@@ -2,14 +2,17 @@
 // TextNormalizer) on English JSONL built from datasets/sample/english.txt,
 // each as a ratio to a plain fread + memchr line split of the same file
 // measured in the same run. Also the normalizer alone on multilingual and on
-// homoglyph-attacked text. Single thread; best of 3 runs per row.
+// homoglyph-attacked text. Single thread; thread CPU time, best of 3 runs
+// per row.
 //
 // Usage: telltale_scan_input_bench [MB of JSONL (default 64)] [english.txt]
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <cctype>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,12 +78,21 @@ std::string Xz(const std::string& in) {
   return out;
 }
 
+// CPU seconds of this thread (best of 3): per-core throughput, which is what
+// the targets are stated in, and robust on a shared, oversubscribed machine
+// where wall time mostly measures the other tenants.
+double ThreadCpu() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 double Seconds(const std::function<void()>& fn) {
   double best = 1e30;
   for (int r = 0; r < 3; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
+    double t0 = ThreadCpu();
     fn();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double s = ThreadCpu() - t0;
     if (s < best) best = s;
   }
   return best;
@@ -165,7 +177,7 @@ int main(int argc, char** argv) {
   if (!norm.ok()) return 2;
 
   const double mbytes = static_cast<double>(jsonl.size()) / 1e6;
-  std::printf("scan/input throughput, one thread, %.1f MB of English JSONL (%zu lines), best of 3\n", mbytes,
+  std::printf("scan/input throughput, one thread, MB per CPU-second, %.1f MB of English JSONL (%zu lines), best of 3\n", mbytes,
               FreadMemchr(plain));
   double base = Seconds([&] { FreadMemchr(plain); });
   std::printf("%-44s %9.1f MB/s  ratio 1.00\n", "baseline fread+memchr line split", mbytes / base);
@@ -183,16 +195,45 @@ int main(int argc, char** argv) {
   }
   // The normalizer alone, on text that needs real work.
   telltale::tokenize::NormalizedText out;
+  // Worst case: every 'o' Cyrillic and a zero-width space after every 'e'.
+  std::string worst;
+  for (char c : english) {
+    if (c == 'o') {
+      worst += "\xD0\xBE";
+    } else if (c == 'e') {
+      worst += "e\xE2\x80\x8B";
+    } else {
+      worst += c;
+    }
+  }
+  // The attack: 3 words in 10 get a Cyrillic look-alike for their
+  // first a/e/o and a zero-width space after their first letter.
   std::string attacked;
-  for (char c : english.substr(0, 4 << 20)) {
-    if (c == 'o') attacked += "\xD0\xBE";  // Cyrillic o
-    else if (c == 'e') attacked += "e\xE2\x80\x8B";  // zero-width space after e
-    else attacked += c;
+  size_t word = 0;
+  for (size_t i = 0; i < english.size();) {
+    if (!std::isalpha(static_cast<unsigned char>(english[i]))) {
+      attacked += english[i++];
+      continue;
+    }
+    size_t e = i;
+    while (e < english.size() && std::isalpha(static_cast<unsigned char>(english[e]))) ++e;
+    std::string w = english.substr(i, e - i);
+    if (word++ % 10 < 3) {
+      size_t k = w.find_first_of("aeo");
+      if (k != std::string::npos) {
+        const char* cyr = w[k] == 'a' ? "\xD0\xB0" : w[k] == 'e' ? "\xD0\xB5" : "\xD0\xBE";
+        w.replace(k, 1, cyr);
+      }
+      w.insert(1, "\xE2\x80\x8B");
+    }
+    attacked += w;
+    i = e;
   }
   struct NormRow { const char* name; const std::string* text; };
   for (const NormRow& r : {NormRow{"normalize only, English (ASCII fast path)", &english},
                            NormRow{"normalize only, mixed.txt (multilingual)", &mixed},
-                           NormRow{"normalize only, attacked English", &attacked}}) {
+                           NormRow{"normalize only, English, 30% words attacked", &attacked},
+                           NormRow{"normalize only, every o/e attacked (worst)", &worst}}) {
     std::vector<std::string> docs;
     for (size_t s = 0; s < r.text->size();) {
       size_t e = r.text->find("\n\n", s);
