@@ -33,6 +33,9 @@ void CsvReader::Append(char c) {
 
 void CsvReader::EndField() {
   if (!header_done_) {
+    // Spreadsheet exports often start with a UTF-8 byte order mark; it is
+    // not part of the first column's name.
+    if (header_.empty() && field_.compare(0, 3, "\xEF\xBB\xBF") == 0) field_.erase(0, 3);
     header_.push_back(std::move(field_));
     field_.clear();
   } else if (col_ == target_) {

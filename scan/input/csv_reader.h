@@ -1,7 +1,7 @@
 // CsvReader: CSV (RFC 4180) and TSV records from a byte stream, one column
 // as the document.
 //
-// Rules: the first record is the header. `column` names a header field, or,
+// Rules: the first record is the header (a leading UTF-8 BOM is dropped). `column` names a header field, or,
 // when no header field has that name and it is all digits, a 1-based column
 // index. Fields may be quoted with '"' ("" inside is one quote) and then
 // contain the delimiter, CR and LF; records end at LF or CRLF outside quotes.

@@ -188,6 +188,8 @@ TEST(DocumentSourceTest, CsvQuotingHeaderAndColumns) {
   EXPECT_EQ(missing[0].kind, ItemKind::kError);
   EXPECT_EQ(missing[0].reason, "no column 'body' in the header (columns: 'id', 'text', 'lang'); file skipped");
 
+  std::string bom = dir.Write("bom.csv", "\xEF\xBB\xBFtext,id\nwith bom,1\n");
+  EXPECT_EQ(Texts(ReadAll(For(bom))), (std::vector<std::string>{"with bom"}));
   std::string tsv = dir.Write("t.tsv", "text\tn\n\"tab\tinside\"\t1\nplain\t2\n");
   EXPECT_EQ(Texts(ReadAll(For(tsv))), (std::vector<std::string>{"tab\tinside", "plain"}));
   std::string unterminated = dir.Write("u.csv", "text\n\"never closed\nstill\n");
