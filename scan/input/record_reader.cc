@@ -89,7 +89,9 @@ class LineRecordReader final : public RecordReader {
       if (lines_.partial_bytes() > 0) {
         reason += "; unfinished line of " + std::to_string(lines_.partial_bytes()) + " bytes discarded";
       }
-      SetProblem(item, ItemKind::kError, lines_.line_number(), reason, lines_.partial_bytes());
+      // The damaged line: the unfinished one, or the next if it had not begun.
+      uint64_t at = lines_.partial_bytes() > 0 ? lines_.line_number() : lines_.line_number() + 1;
+      SetProblem(item, ItemKind::kError, at, reason, lines_.partial_bytes());
       return true;
     }
     switch (*r) {
