@@ -115,6 +115,9 @@ uint16_t ComputeCharFlags(UChar32 c, bool has_homoglyph) {
       type == U_DECIMAL_DIGIT_NUMBER) {
     f |= CharTables::kWordChar;
   }
+  if (type == U_NON_SPACING_MARK || type == U_COMBINING_SPACING_MARK || type == U_ENCLOSING_MARK) {
+    f |= CharTables::kMark;
+  }
   UErrorCode err = U_ZERO_ERROR;
   UScriptCode script = uscript_getScript(c, &err);
   if (U_FAILURE(err)) script = USCRIPT_UNKNOWN;

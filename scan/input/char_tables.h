@@ -40,6 +40,7 @@ class CharTables {
     kJoining = 1 << 8,        // Joining_Type D, L, R or C (cursive scripts)
     kVsHost = 1 << 9,         // may carry a non-emoji variation selector: not
                               // ASCII and not a Latin/Greek/Cyrillic letter
+    kMark = 1 << 10,          // General_Category Mn, Mc or Me
   };
 
   static const CharTables& Get();

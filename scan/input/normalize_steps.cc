@@ -224,7 +224,8 @@ Status NormalizeForm(bool nfkc, NormalizedText* t, bool* changed) {
   return Status::Ok();
 }
 
-bool MapConfusables(NormalizedText* t) {
+bool MapConfusables(NormalizedText* t, bool* mark_follows) {
+  *mark_follows = false;
   const CharTables& ct = CharTables::Get();
   const std::string& s = t->text();
   const size_t n = s.size();
@@ -332,6 +333,8 @@ bool MapConfusables(NormalizedText* t) {
       t->OrigRange(start, p, &ob, &oe);
       out.AppendMapped(std::string_view(&target, 1), ob, oe);
       copied = p;
+      UChar32 next = PeekCodePoint(s, p);
+      if (next >= 0x80 && (ct.flags(next) & CharTables::kMark)) *mark_follows = true;
     }
   }
   if (!building) return false;

@@ -22,7 +22,10 @@ bool StripInvisible(tokenize::NormalizedText* t);
 // segments normalized separately; the ill-formed bytes are copied.
 Status NormalizeForm(bool nfkc, tokenize::NormalizedText* t, bool* changed);
 
-// Step 3. Returns whether any homoglyph was mapped.
-bool MapConfusables(tokenize::NormalizedText* t);
+// Step 3. Returns whether any homoglyph was mapped; *mark_follows tells
+// whether a mapped letter is followed by a combining mark (only then can
+// the result stop being NFC/NFKC, since an ASCII letter composes only with
+// marks after it).
+bool MapConfusables(tokenize::NormalizedText* t, bool* mark_follows);
 
 }  // namespace telltale::scan

@@ -74,7 +74,9 @@ Status TextNormalizer::Apply(std::string_view raw, tokenize::NormalizedText* out
   bool nfkc = options_.form == NormalizeOptions::Form::kNfkc;
   bool changed = false;
   if (options_.form != NormalizeOptions::Form::kNone) TT_RETURN_IF_ERROR(NormalizeForm(nfkc, out, &changed));
-  if (options_.map_confusables && MapConfusables(out) && options_.form != NormalizeOptions::Form::kNone) {
+  bool mark_follows = false;
+  if (options_.map_confusables && MapConfusables(out, &mark_follows) && mark_follows &&
+      options_.form != NormalizeOptions::Form::kNone) {
     // A mapped letter followed by a combining mark may now compose.
     TT_RETURN_IF_ERROR(NormalizeForm(nfkc, out, &changed));
   }

@@ -159,6 +159,18 @@ TEST(TextNormalizerTest, MapsLookAlikesInsideLatinWords) {
   EXPECT_EQ(Norm("\u0406 think"), "I think");                                // Cyrillic capital I (U+0406)
 }
 
+TEST(TextNormalizerTest, MappedLetterComposesWithAFollowingMark) {
+  // Cyrillic o + combining acute has no precomposed form, so NFC keeps it;
+  // once the o is mapped, the second NFC pass composes U+00F3.
+  NormalizedText t = Normalize("Jos\u043E\u0301 said");
+  EXPECT_EQ(t.text(), "Jos\u00F3 said");
+  EXPECT_EQ(t.OrigBegin(3), 3u);
+  EXPECT_EQ(t.OrigEnd(4), 7u);
+  // Precomposed Cyrillic yo (NFC of e + U+0308) has no single-letter
+  // look-alike: it stays (a documented limit).
+  EXPECT_EQ(Norm("No\u0435\u0308l"), "No\u0451l");
+}
+
 TEST(TextNormalizerTest, LeavesGenuineNonLatinWordsAlone) {
   const std::vector<std::string> keep = {
       "\u043E\u043D \u0441\u043A\u0430\u0437\u0430\u043B, \u0447\u0442\u043E \u0441\u043E\u0440 "
