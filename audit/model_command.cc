@@ -246,7 +246,7 @@ void SetupAuditModelCommand(CLI::App& root, cli::RunResult& result) {
   c->add_option("--backoff", a->client.backoff_seconds, "First retry delay in seconds, doubling (default 0.5)");
   c->add_option("--rate-limit", a->client.rate_limit, "Requests per second (default unlimited)");
   c->add_option("--max-queries", a->max_queries, "Stop after this many HTTP requests");
-  c->add_flag("--early-stop", a->early_stop, "Stop once significant (looks paid with a Bonferroni factor)");
+  c->add_flag("--early-stop", a->early_stop, "Stop once significant (look l paid with a factor l(l+1))");
   c->add_flag("--json", a->json, "One JSON object");
   c->callback([&result, a] { cli::RunCommand(result, [&] { return RunModel(*a); }); });
 }

@@ -239,8 +239,11 @@ AuditScores TupleScorer::Scores() {
     }
     // A run that looked L times without stopping is judged at one more look.
     out.looks = looks_ + (looks_ > 0 && !stopped_ ? 1 : 0);
+    // Look l spends alpha / (l (l + 1)) of the level; these sum to alpha over
+    // any number of looks, so stopping at the first success keeps the level.
+    const double l = out.looks;
     out.sequential_log10_p = std::min(
-        0.0, out.keys[static_cast<size_t>(out.best)].holm_log10_p + std::log10(std::max(1, out.looks)));
+        0.0, out.keys[static_cast<size_t>(out.best)].holm_log10_p + (out.looks > 0 ? std::log10(l * (l + 1)) : 0.0));
   }
   return out;
 }

@@ -25,9 +25,11 @@
 // adjustment runs over the real keys only.
 //
 // Early stopping: Look() evaluates the best real key at geometrically
-// spaced tuple counts (256, 512, ...); the reported sequential p-value is
-// L times the final Holm p, L = number of looks including the last, so
-// stopping at the first significant look keeps its level (union bound).
+// spaced tuple counts (256, 512, ...). Look l rejects when its Holm p times
+// l(l+1) reaches the target: the per-look levels alpha/(l(l+1)) sum to
+// alpha however many looks are taken, so stopping at the first significant
+// look keeps the level (union bound). A plain factor l would not: the
+// levels alpha/l sum to alpha * ln L.
 //
 // Ownership: owns the keys' PRFs and the control keys. Move-only.
 // Thread-safety: none; feed one scorer from one thread.
@@ -79,7 +81,7 @@ struct AuditScores {
   int best = -1;               // index of the best real key (smallest p), -1 when none scored
   TupleCounts counts;
   int looks = 0;                  // looks L: Look() evaluations, plus the final one unless a Look stopped
-  double sequential_log10_p = 0;  // best key's Holm log10 p + log10(max(1, L)) (capped at 0)
+  double sequential_log10_p = 0;  // best key's Holm log10 p + log10(L (L + 1)) (L = 0: + 0; capped at 0)
 };
 
 class TupleScorer {

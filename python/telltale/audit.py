@@ -72,8 +72,8 @@ class AuditResult:
     """What an audit found. ``keys`` holds one dict per real key, then one
     per control key (``control`` True): key_id, scored, score, expected, z,
     log10_p, holm_log10_p. ``best`` indexes the best real key (-1: nothing
-    scored). ``sequential_log10_p`` is the best key's Holm log10 p times the
-    number of early-stopping looks (valid under optional stopping);
+    scored). ``sequential_log10_p`` is the best key's Holm log10 p times
+    L(L+1) for L early-stopping looks (valid under optional stopping);
     ``tokens_to_target``/``texts_to_target``/``queries_to_target`` record when
     the best key's Holm p first reached ``target_log10_p`` (descriptive)."""
 
@@ -107,7 +107,7 @@ class AuditResult:
     @property
     def log10_p(self) -> float:
         """The decision quantity: the best key's Holm-adjusted log10 p,
-        times the looks when early stopping was used (0 when none scored)."""
+        times L(L+1) after L early-stopping looks (0 when none scored)."""
         if self.best < 0:
             return 0.0
         return self.sequential_log10_p if self.looks > 0 else self.keys[self.best]["holm_log10_p"]
@@ -220,7 +220,7 @@ def open_model(model: Callable[[Any], Any], texts_or_ids: Iterable[Union[str, Se
     consecutive chunks (each chunk restarts the model's context, and its
     first h positions are context only). With ``early_stop`` the run stops
     once the sequential p reaches ``target_log10_p`` (looks at geometric
-    checkpoints, paid for with a Bonferroni factor).
+    checkpoints; look l is paid for with a factor l(l+1), see docs/audit.md).
     """
     try:
         import torch
