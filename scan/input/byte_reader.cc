@@ -160,6 +160,16 @@ class GzipReader final : public DecoderBase {
         // After a member: another gzip member, or the end of the file.
         TT_RETURN_IF_ERROR(in_.Fill(2));
         if (in_.size() == 0) return Status::Ok();
+        if (in_.data()[0] == 0) {
+          // Zero padding after the last member (tape blocks, dd) is
+          // ignored, as gzip -d does; anything else after it is garbage.
+          while (in_.size() > 0 && in_.data()[0] == 0) {
+            in_.Consume(1);
+            if (in_.size() == 0) TT_RETURN_IF_ERROR(in_.Refill());
+          }
+          if (in_.size() == 0) return Status::Ok();
+          return Status::DataLoss("gzip: trailing garbage after member " + std::to_string(members_) + Where());
+        }
         if (in_.size() < 2 || in_.data()[0] != 0x1f || in_.data()[1] != 0x8b) {
           return Status::DataLoss("gzip: trailing garbage after member " + std::to_string(members_) + Where());
         }

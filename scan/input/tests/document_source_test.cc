@@ -226,9 +226,11 @@ TEST(DocumentSourceTest, ConcatenatedMembersAndFramesAreAllRead) {
   dir.Write("g.txt", Gzip("first member\n") + Gzip("second member\n"));
   dir.Write("z.txt", Zstd("first frame\n") + Zstd("second frame\n"));
   dir.Write("x.txt", Xz("first stream\n") + Xz("second stream\n"));
+  dir.Write("y.txt", Gzip("zero padded\n") + std::string(100000, '\0'));
   auto items = ReadAll(For(dir.path(), InputFormat::kLines));
   EXPECT_EQ(Texts(items), (std::vector<std::string>{"first member", "second member", "first stream",
-                                                    "second stream", "first frame", "second frame"}));
+                                                    "second stream", "zero padded", "first frame",
+                                                    "second frame"}));
 }
 
 TEST(DocumentSourceTest, TruncatedAndCorruptStreamsKeepEarlierDocumentsAndContinue) {
