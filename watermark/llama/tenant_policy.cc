@@ -1,0 +1,87 @@
+#include "watermark/llama/tenant_policy.h"
+
+#include <vector>
+
+#include "common/file_io.h"
+#include "crypto/key_file.h"
+
+namespace telltale {
+namespace {
+
+constexpr std::string_view kMagic = "telltale-llama-policy v1";
+
+std::vector<std::string_view> SplitWords(std::string_view line) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
+StatusOr<bool> ParseOptOut(std::string_view word, const std::string& where) {
+  if (word == "opt_out=allow") return true;
+  if (word == "opt_out=deny") return false;
+  return Status::InvalidArgument(where + ": expected opt_out=allow or opt_out=deny, got '" + std::string(word) + "'");
+}
+
+}  // namespace
+
+StatusOr<TenantPolicy> TenantPolicy::Load(const std::string& path) {
+  TT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, size_t{16} << 20));
+  return Parse(text, path);
+}
+
+StatusOr<TenantPolicy> TenantPolicy::Parse(std::string_view text, const std::string& origin) {
+  TenantPolicy policy;
+  bool seen_magic = false, seen_default = false;
+  size_t line_no = 0, start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string where = origin + ":" + std::to_string(line_no);
+    if (!seen_magic) {
+      if (line != kMagic) {
+        return Status::InvalidArgument(where + ": not a policy file (first line must be '" + std::string(kMagic) + "')");
+      }
+      seen_magic = true;
+      continue;
+    }
+    std::vector<std::string_view> words = SplitWords(line);
+    if (words.empty() || words[0][0] == '#') continue;
+    if (words[0] == "default") {
+      if (words.size() != 2) return Status::InvalidArgument(where + ": expected 'default opt_out=allow|deny'");
+      if (seen_default) return Status::InvalidArgument(where + ": second 'default' rule");
+      TT_ASSIGN_OR_RETURN(policy.default_opt_out_, ParseOptOut(words[1], where));
+      seen_default = true;
+    } else if (words[0] == "tenant") {
+      if (words.size() != 3) return Status::InvalidArgument(where + ": expected 'tenant NAME opt_out=allow|deny'");
+      std::string tenant(words[1]);
+      Status valid = ValidateKeyLabel(tenant, "tenant");
+      if (!valid.ok()) return Status::InvalidArgument(where + ": " + valid.message());
+      TT_ASSIGN_OR_RETURN(bool allow, ParseOptOut(words[2], where));
+      if (!policy.opt_out_.emplace(tenant, allow).second) {
+        return Status::InvalidArgument(where + ": second rule for tenant '" + tenant + "'");
+      }
+    } else {
+      return Status::InvalidArgument(where + ": unknown rule '" + std::string(words[0]) +
+                                     "' (expected 'default' or 'tenant')");
+    }
+  }
+  if (!seen_magic) return Status::InvalidArgument(origin + ": empty policy file");
+  return policy;
+}
+
+bool TenantPolicy::MayOptOut(const std::string& tenant) const {
+  auto it = opt_out_.find(tenant);
+  return it == opt_out_.end() ? default_opt_out_ : it->second;
+}
+
+}  // namespace telltale

@@ -1,0 +1,205 @@
+"""Integration: the patched llama-server watermarks per tenant.
+
+Starts the cached, patched llama-server (TT_LLAMA_SERVER) on 127.0.0.1 with
+the reference LM's GGUF (TT_LLAMA_MODEL), 4 parallel slots and
+libtelltale_llama.so (TT_LLAMA_LIB); sends concurrent requests for two
+tenants plus opted-out ones through /completion and /v1/chat/completions,
+streaming and not; re-tokenizes every returned text with
+`telltale tokenize --tokenizer reflm.gguf` and runs `telltale detect` with
+both tenant keys (TT_TELLTALE). Every 200-token watermarked completion must
+be attributed to its tenant at p < 1e-6; opted-out ones must give p > 1e-3.
+"""
+import concurrent.futures
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+SCHEME = "kgw:gamma=0.25,delta=2,h=1"
+N_PREDICT = 200
+PROMPTS = ["It is a truth universally acknowledged, that",
+           "In the beginning God created",
+           "The kernel uses two spaces and",
+           "She walked into the room and"]
+
+
+def _env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run this test through ctest (label slow)")
+    if not os.path.exists(value):
+        pytest.fail(f"{name}={value} does not exist (build the telltale_llama_cpp target)")
+    return value
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(port, path, body, timeout=300):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+def _text_of(path, stream, raw):
+    chat = path.startswith("/v1/")
+    if not stream:
+        j = json.loads(raw)
+        return (j["choices"][0]["message"]["content"] if chat else j["content"]), \
+            (j["usage"]["completion_tokens"] if chat else j["tokens_predicted"])
+    text, n = "", 0
+    for line in raw.splitlines():
+        if not line.startswith("data: ") or line == "data: [DONE]":
+            continue
+        j = json.loads(line[len("data: "):])
+        if chat:
+            for c in j.get("choices", []):
+                text += (c.get("delta") or {}).get("content") or ""
+            if j.get("usage"):
+                n = j["usage"]["completion_tokens"]
+        else:
+            text += j.get("content", "")
+            if j.get("stop"):
+                n = j.get("tokens_predicted", n)
+    return text, n
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    exe, lib, model, cli = (_env(v) for v in ("TT_LLAMA_SERVER", "TT_LLAMA_LIB", "TT_LLAMA_MODEL", "TT_TELLTALE"))
+    work = tmp_path_factory.mktemp("llama_server")
+    keys = work / "keys"
+    keys.mkdir()
+    for tenant in ("acme", "globex"):
+        subprocess.run([cli, "keygen", "-o", str(keys / f"{tenant}.key")], check=True, capture_output=True)
+    policy = work / "policy"
+    policy.write_text("telltale-llama-policy v1\ndefault opt_out=deny\ntenant acme opt_out=allow\n")
+    record = work / "records.jsonl"
+    port = _free_port()
+    log = open(work / "server.log", "w")
+    proc = subprocess.Popen([exe, "-m", model, "--host", "127.0.0.1", "--port", str(port), "-np", "4",
+                             "-c", "2048", "-t", "2", "--seed", "1",
+                             "--tt-lib", lib, "--tt-scheme", SCHEME, "--tt-keys-dir", str(keys),
+                             "--tt-policy", str(policy), "--tt-record", str(record)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama-server exited with {proc.returncode}:\n{(work / 'server.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.time() > deadline:
+                pytest.fail("llama-server did not become healthy in 120 s")
+            time.sleep(0.3)
+        yield {"port": port, "keys": keys, "record": record, "work": work, "cli": cli, "model": model}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _request(port, path, tenant, stream, watermark, prompt):
+    body = {"user": tenant, "stream": stream, "n_predict": N_PREDICT, "ignore_eos": True, "seed": 7}
+    if not watermark:
+        body["tt_watermark"] = False
+    if path.startswith("/v1/"):
+        body["messages"] = [{"role": "user", "content": prompt}]
+        body["max_tokens"] = N_PREDICT
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+    else:
+        body["prompt"] = prompt
+    status, raw = _post(port, path, body)
+    assert status == 200, f"{path} {tenant} stream={stream}: HTTP {status}: {raw[:500]}"
+    return _text_of(path, stream, raw)
+
+
+def _detect(server, texts):
+    """Re-tokenizes each text with the GGUF's tokenizer and detects with both keys."""
+    files = []
+    for i, t in enumerate(texts):
+        p = server["work"] / f"text{i}.txt"
+        p.write_text(t)
+        files.append(str(p))
+    tok = subprocess.run([server["cli"], "tokenize", "--tokenizer", server["model"], *files],
+                         capture_output=True, text=True)
+    assert tok.returncode == 0, tok.stderr
+    ids = server["work"] / "ids.txt"
+    ids.write_text(tok.stdout)
+    det = subprocess.run([server["cli"], "detect", "--json", "--scheme", SCHEME, "--tokens", str(ids),
+                          "--key", str(server["keys"] / "acme.key"), "--key", str(server["keys"] / "globex.key")],
+                         capture_output=True, text=True)
+    assert det.returncode in (0, 1), det.stderr
+    return [json.loads(line) for line in det.stdout.splitlines()]
+
+
+def _key_id(server, tenant):
+    r = subprocess.run([server["cli"], "key", "id", str(server["keys"] / f"{tenant}.key")],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.split()[0]
+
+
+def test_tenants_attributed_and_opt_outs_clean(server):
+    jobs = []
+    for path in ("/completion", "/v1/chat/completions"):
+        for stream in (False, True):
+            for k, tenant in enumerate(("acme", "globex")):
+                jobs.append((path, tenant, stream, True, PROMPTS[(k + stream) % len(PROMPTS)]))
+            jobs.append((path, "acme", stream, False, PROMPTS[(2 + stream) % len(PROMPTS)]))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = list(pool.map(lambda j: _request(server["port"], *j), jobs))
+    for job, (text, n) in zip(jobs, results):
+        assert n == N_PREDICT, f"{job}: {n} tokens"
+        assert text.strip(), f"{job}: empty text"
+    reports = _detect(server, [t for t, _ in results])
+    ids = {t: _key_id(server, t) for t in ("acme", "globex")}
+    for (path, tenant, stream, watermark, _), rep in zip(jobs, reports):
+        where = f"{path} tenant={tenant} stream={stream} watermark={watermark}"
+        if watermark:
+            assert rep["detected"] and rep["key_id"] == ids[tenant], f"{where}: {rep}"
+            assert rep["log10_p"] < -6, f"{where}: {rep}"
+        else:
+            assert all(k["log10_p"] > -3 for k in rep["keys"]), f"{where}: {rep}"
+
+    records = [json.loads(line) for line in server["record"].read_text().splitlines()]
+    assert len(records) == len(jobs)
+    for r in records:
+        assert r["completion_tokens"] == N_PREDICT
+        if r["watermarked"]:
+            assert r["key_id"] == ids[r["tenant"]] and r["scheme"].startswith("kgw.v1")
+        else:
+            assert r["tenant"] == "acme" and r["key_id"] == ""
+    assert sum(not r["watermarked"] for r in records) == 4
+
+
+def test_refusals(server):
+    port = server["port"]
+    status, raw = _post(port, "/completion", {"user": "globex", "prompt": "x", "n_predict": 4, "tt_watermark": False})
+    assert status == 400 and "may not opt out" in raw, raw
+    status, raw = _post(port, "/completion", {"user": "initech", "prompt": "x", "n_predict": 4})
+    assert status == 400 and "unknown tenant" in raw, raw
+    status, raw = _post(port, "/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "max_tokens": 4})
+    assert status == 400 and "no tenant" in raw, raw
+    status, raw = _post(port, "/completion", {"user": "acme", "prompt": "x", "n_predict": 4, "tt_watermark": "no"})
+    assert status == 400 and "tt_watermark" in raw, raw
