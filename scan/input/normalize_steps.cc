@@ -5,6 +5,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/utf8.h>
 
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -66,6 +67,15 @@ inline size_t SkipAscii(const std::string& s, size_t i) {
 }
 
 enum WordClass : uint8_t { kNone = 0, kLatin = 1, kForeign = 2, kAmbiguous = 3 };
+
+// ASCII word characters: 1 = letter, 2 = digit, 0 = not a word character.
+constexpr auto kAsciiClass = [] {
+  std::array<uint8_t, 128> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = 1;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = 1;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = 2;
+  return t;
+}();
 
 // Nearest Latin-or-foreign word class on each side of every word, so a
 // word made only of look-alikes is judged by its neighbours in O(words).
@@ -265,14 +275,23 @@ bool MapConfusables(NormalizedText* t, bool* mark_follows) {
   while (i < n) {
     unsigned char b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
-      if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') {
-        add(i, &latin);
-      } else if (b >= '0' && b <= '9') {
-        add(i, nullptr);
-      } else {
+      // A whole ASCII run at once: word characters extend the word (letters
+      // count as Latin), anything else ends it.
+      if (kAsciiClass[b] == 0) {
         end_word(i);
+        do {
+          ++i;
+        } while (i < n && static_cast<unsigned char>(s[i]) < 0x80 && kAsciiClass[static_cast<unsigned char>(s[i])] == 0);
+        continue;
       }
-      ++i;
+      add(i, nullptr);
+      uint32_t letters = 0;
+      unsigned char c;
+      while (i < n && (c = static_cast<unsigned char>(s[i])) < 0x80 && kAsciiClass[c] != 0) {
+        letters += kAsciiClass[c] & 1;
+        ++i;
+      }
+      latin += letters;
       continue;
     }
     size_t start = i;
