@@ -136,7 +136,17 @@ uint16_t ComputeCharFlags(UChar32 c, bool has_homoglyph) {
   if (jt == U_JT_DUAL_JOINING || jt == U_JT_LEFT_JOINING || jt == U_JT_RIGHT_JOINING || jt == U_JT_JOIN_CAUSING) {
     f |= CharTables::kJoining;
   }
-  if (c >= 0x80 && !(alpha && IsLetterScriptAttackable(script))) f |= CharTables::kVsHost;
+  // A non-emoji variation selector stays only after a character that no
+  // later step turns into something else: not ASCII, not a Latin, Greek or
+  // Cyrillic letter, not a look-alike (it becomes ASCII in step 3), not a
+  // mark, and without a decomposition (NFC/NFKC could rewrite it). Otherwise
+  // an attacker could hide a selector behind a fullwidth or Cherokee letter
+  // that is mapped to ASCII afterwards.
+  bool mark = (f & CharTables::kMark) != 0;
+  if (c >= 0x80 && !(alpha && IsLetterScriptAttackable(script)) && !has_homoglyph && !mark &&
+      u_getIntPropertyValue(c, UCHAR_DECOMPOSITION_TYPE) == U_DT_NONE) {
+    f |= CharTables::kVsHost;
+  }
   return f;
 }
 

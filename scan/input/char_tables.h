@@ -39,7 +39,8 @@ class CharTables {
     kVirama = 1 << 7,         // canonical combining class 9
     kJoining = 1 << 8,        // Joining_Type D, L, R or C (cursive scripts)
     kVsHost = 1 << 9,         // may carry a non-emoji variation selector: not
-                              // ASCII and not a Latin/Greek/Cyrillic letter
+                              // ASCII, a Latin/Greek/Cyrillic letter, a
+                              // look-alike, a mark or decomposable
     kMark = 1 << 10,          // General_Category Mn, Mc or Me
   };
 

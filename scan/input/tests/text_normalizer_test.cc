@@ -420,5 +420,54 @@ TEST(TextNormalizerTest, OffsetsRoundTripOnMultilingualTextUnderNfkc) {
   EXPECT_GT(changed, 10u);  // full-width digits, ideographic spaces, ...
 }
 
+// Random bytes and random mixes of tricky characters (ignorables, marks,
+// look-alikes, emoji parts, ill-formed bytes) under every option set: Apply
+// never fails, alignment stays within the input, non-empty and monotone, and
+// a second Apply changes nothing more.
+TEST(TextNormalizerTest, RandomInputsKeepAlignmentInvariants) {
+  const std::vector<std::string> pool = {
+      "a", "e", "o", " ", "\u0430", "\u043E", "\u0436", "\u03BF", "\u200B", "\u200C", "\u200D", "\u00AD", "\uFEFF",
+      "\u0301", "\u0308", "\uFE0F", "\U0001F468", "\U0001F3F4", "\U000E0067", "\u0915", "\u094D", "\u0645",
+      "\u0626", "\uFF21", "\U0001D400", "\u00E9", "\uFB01", "\u0131", "\u4E00", "\xFF", "\xC3", "\xE2\x80",
+      "\xED\xA0\x80", "1", "\u0661", "\n", "\u0300", "\u1100\u1161", "\u00AA"};
+  std::mt19937 rng(11);
+  std::vector<TextNormalizer> normalizers;
+  for (const char* spec : {"nfc,strip-invisible,confusables", "nfkc,strip-invisible,confusables", "nfc",
+                           "strip-invisible", "confusables", "nfkc,confusables"}) {
+    normalizers.push_back(*TextNormalizer::Create(*NormalizeOptions::Parse(spec)));
+  }
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string raw;
+    int len = std::uniform_int_distribution<int>(0, 40)(rng);
+    bool bytes = iter % 4 == 0;
+    bool simple = !bytes;
+    for (int k = 0; k < len; ++k) {
+      if (bytes) {
+        raw += static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
+      } else {
+        const std::string& piece = pool[std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng)];
+        if (piece == "\xFF" || piece == "\xC3" || piece == "\xE2\x80" || piece == "\xED\xA0\x80" ||
+            piece == "\u1100\u1161") {
+          simple = false;
+        }
+        raw += piece;
+      }
+    }
+    const TextNormalizer& n = normalizers[static_cast<size_t>(iter) % normalizers.size()];
+    NormalizedText out;
+    ASSERT_TRUE(n.Apply(raw, &out).ok());
+    ExpectAlignmentSane(raw, out);
+    // Idempotence holds for well-formed text whose characters NFC does not
+    // merge into a new host (Hangul jamo compose into syllables, which
+    // changes what a following selector is attached to; bytes around a
+    // removed invisible can join into a new sequence).
+    if (simple) {
+      NormalizedText again;
+      ASSERT_TRUE(n.Apply(out.text(), &again).ok());
+      EXPECT_EQ(again.text(), out.text()) << n.options().Describe() << " on [" << raw << "]";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace telltale::scan
