@@ -133,7 +133,10 @@ uint16_t ComputeCharFlags(UChar32 c, bool has_homoglyph) {
   if (u_hasBinaryProperty(c, UCHAR_EMOJI_MODIFIER)) f |= CharTables::kEmojiModifier;
   if (u_getCombiningClass(c) == 9) f |= CharTables::kVirama;
   int32_t jt = u_getIntPropertyValue(c, UCHAR_JOINING_TYPE);
-  if (jt == U_JT_DUAL_JOINING || jt == U_JT_LEFT_JOINING || jt == U_JT_RIGHT_JOINING || jt == U_JT_JOIN_CAUSING) {
+  // Look-alikes (Arabic heh for 'o') do not count: a joiner kept between two
+  // of them would survive inside the Latin word step 3 makes of them.
+  if (!has_homoglyph &&
+      (jt == U_JT_DUAL_JOINING || jt == U_JT_LEFT_JOINING || jt == U_JT_RIGHT_JOINING || jt == U_JT_JOIN_CAUSING)) {
     f |= CharTables::kJoining;
   }
   // A non-emoji variation selector stays only after a character that no

@@ -144,6 +144,9 @@ TEST(TextNormalizerTest, KeepsJoinersAndSelectorsThatCarryMeaning) {
       "\u845B\U000E0100",                                              // Han + IVS
   };
   for (const std::string& s : keep) EXPECT_EQ(Norm(s), s) << s;
+  // Arabic heh (a look-alike of 'o') twice with a ZWJ between, inside a
+  // Latin word: the joiner goes, the look-alikes become o.
+  EXPECT_EQ(Norm("b\u0647\u200D\u0647k shelf"), "book shelf");
   // The same controls next to Latin letters are stripped.
   EXPECT_EQ(Norm("a\uFE0F" "b\u200D" "c\U000E0067"), "abc");
 }
