@@ -64,7 +64,7 @@ WatermarkSampler* WatermarkSampler::From(llama_sampler* smpl) { return Is(smpl) 
 
 WatermarkSampler::WatermarkSampler(std::shared_ptr<const Watermarker> wm, int32_t n_vocab, uint64_t seed)
     : wm_(std::move(wm)), n_vocab_(n_vocab), seed_(seed), rng_(seed) {
-  green_words_.resize((static_cast<size_t>(n_vocab_) + 63) / 64);
+  dense_.resize(static_cast<size_t>(n_vocab_));
 }
 
 void WatermarkSampler::Accept(int32_t token) {
@@ -100,15 +100,20 @@ void WatermarkSampler::Apply(llama_token_data_array* cur_p) {
 }
 
 void WatermarkSampler::ApplyBias(llama_token_data_array* cur_p) {
-  bool watermarked = false;
-  if (!wm_->GreenBitmap(context_, n_vocab_, green_words_, &watermarked).ok() || !watermarked) return;
+  if (!wm_->ContextIsWatermarked(context_)) return;
+  // The bias of every id as a dense row (delta or 0), made by the core's
+  // vectorized Apply on zeros; then one gather per candidate, branch-free
+  // (a quarter to a half of random ids are green, so a branch on the green
+  // bit would mispredict constantly).
+  std::fill(dense_.begin(), dense_.end(), 0.0f);
+  if (!wm_->Apply(context_, dense_).ok()) return;
   ++watermarked_steps_;
-  const float delta = static_cast<float>(wm_->spec().delta);
-  const uint64_t* words = green_words_.data();
+  const float* bias = dense_.data();
+  const uint32_t n = static_cast<uint32_t>(n_vocab_);
+  llama_token_data* data = cur_p->data;
   for (size_t i = 0; i < cur_p->size; ++i) {
-    const llama_token id = cur_p->data[i].id;
-    if (id < 0 || id >= n_vocab_) continue;
-    if ((words[id >> 6] >> (id & 63)) & 1) cur_p->data[i].logit += delta;
+    const uint32_t id = static_cast<uint32_t>(data[i].id);
+    if (id < n) data[i].logit += bias[id];
   }
   // Logits changed, so a previous sort order no longer holds.
   cur_p->sorted = false;

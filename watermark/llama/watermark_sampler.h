@@ -6,7 +6,7 @@
 //   llama_sampler_chain_add(chain, s);   // the chain takes ownership
 //
 // Bias schemes (kgw, unigram) add delta to the logit of every green
-// candidate. Green-ness is looked up by token id in a bitmap of the whole
+// candidate. The bias is looked up by token id in a dense row over the whole
 // vocabulary, so the sampler is correct on any candidate subset in any
 // order; it is meant to go FIRST in the chain (before penalties, top-k,
 // top-p, temperature) so that the bias acts on the model's own logits, as
@@ -78,8 +78,7 @@ class WatermarkSampler {
   uint64_t rng_;
   std::vector<int32_t> context_;
   // Scratch reused across steps (never shared between clones).
-  std::vector<uint64_t> green_words_;
-  std::vector<float> dense_;
+  std::vector<float> dense_;  // n_vocab: bias row (bias schemes) or logits (gumbel)
   SampleWorkspace ws_;
   uint64_t steps_ = 0, full_steps_ = 0, watermarked_steps_ = 0;
 };
