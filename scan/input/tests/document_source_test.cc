@@ -1,7 +1,9 @@
 #include "scan/input/document_source.h"
 
 #include <gtest/gtest.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
@@ -385,22 +387,73 @@ TEST(DocumentSourceTest, MissingUnreadableAndLoopingPathsAreItems) {
   EXPECT_EQ(items[3].source, dir.path() + "/missing.txt");
 }
 
+// Reads `o` as an unprivileged user: directly when not root, else in a
+// forked child that drops to uid/gid 65534 (root would read any file). The
+// items come back as "kind|source|reason|text" lines through a pipe.
+std::vector<std::string> ReadAllUnprivileged(const InputOptions& o) {
+  auto describe = [](const std::vector<InputItem>& items) {
+    std::vector<std::string> out;
+    for (const InputItem& i : items) {
+      out.push_back(std::to_string(static_cast<int>(i.kind)) + "|" + i.source + "|" + i.reason + "|" + i.text);
+    }
+    return out;
+  };
+  if (::geteuid() != 0) return describe(ReadAll(o));
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0) {
+      ::_exit(3);
+    }
+    std::string all;
+    auto src = DocumentSource::Open(o);
+    if (!src.ok()) ::_exit(4);
+    InputItem item;
+    for (;;) {
+      auto r = (*src)->Next(&item);
+      if (!r.ok()) ::_exit(5);
+      if (!*r) break;
+      all += describe({item})[0] + "\n";
+    }
+    ssize_t w = ::write(fds[1], all.data(), all.size());
+    ::_exit(w == static_cast<ssize_t>(all.size()) ? 0 : 6);
+  }
+  ::close(fds[1]);
+  std::string all;
+  char buf[4096];
+  ssize_t r;
+  while ((r = ::read(fds[0], buf, sizeof(buf))) > 0) all.append(buf, static_cast<size_t>(r));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < all.size()) {
+    size_t nl = all.find('\n', start);
+    out.push_back(all.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
 TEST(DocumentSourceTest, PermissionDeniedFilesAndDirectoriesAreErrors) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their mode; run as a normal user to check";
   TempDir dir;
   dir.Write("a/locked.txt", "secret");
   dir.Write("b/inside.txt", "hidden");
   dir.Write("c.txt", "visible");
+  for (const char* d : {"", "/a", "/b"}) ASSERT_EQ(::chmod((dir.path() + d).c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((dir.path() + "/c.txt").c_str(), 0644), 0);
   ASSERT_EQ(::chmod((dir.path() + "/a/locked.txt").c_str(), 0), 0);
   ASSERT_EQ(::chmod((dir.path() + "/b").c_str(), 0), 0);
-  auto items = ReadAll(For(dir.path()));
+  auto items = ReadAllUnprivileged(For(dir.path()));
   ASSERT_EQ(items.size(), 3u);
-  EXPECT_EQ(items[0].kind, ItemKind::kError);
-  EXPECT_EQ(items[0].reason, "cannot open: Permission denied");
-  EXPECT_EQ(items[1].kind, ItemKind::kError);
-  EXPECT_EQ(items[1].source, dir.path() + "/b");
-  EXPECT_EQ(items[1].reason, "cannot read directory: Permission denied");
-  EXPECT_EQ(items[2].text, "visible");
+  EXPECT_EQ(items[0], "2|" + dir.path() + "/a/locked.txt|cannot open: Permission denied|");
+  EXPECT_EQ(items[1], "2|" + dir.path() + "/b|cannot read directory: Permission denied|");
+  EXPECT_EQ(items[2], "0|" + dir.path() + "/c.txt||visible");
 }
 
 TEST(DocumentSourceTest, EmptyFilesAreSkippedNotDropped) {
