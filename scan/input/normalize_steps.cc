@@ -165,6 +165,21 @@ Status NormalizeForm(bool nfkc, NormalizedText* t, bool* changed) {
   if (U_FAILURE(err)) return Status::Internal(std::string("ICU normalizer: ") + u_errorName(err));
   const std::string& s = t->text();
   const size_t n = s.size();
+  // Fast exit: if every non-ASCII code point is normalization-inert (never
+  // changes and never interacts with a neighbour), the text is already
+  // normalized; ASCII can only change by composing with a following
+  // non-inert mark. Typical English text has a few curly quotes and no
+  // marks, so this replaces a full ICU pass with a table lookup per
+  // non-ASCII character.
+  bool inert = true;
+  for (size_t i = SkipAscii(s, 0); i < n && inert; i = SkipAscii(s, i)) {
+    int32_t k = static_cast<int32_t>(i);
+    UChar32 c;
+    U8_NEXT(s.data(), k, static_cast<int32_t>(n), c);
+    i = static_cast<size_t>(k);
+    if (c >= 0 && !norm->isInert(c)) inert = false;
+  }
+  if (inert) return Status::Ok();
   // Split into maximal well-formed segments and ill-formed subparts.
   struct Segment { size_t begin, end; bool valid; };
   std::vector<Segment> segs;
