@@ -94,16 +94,6 @@ class HomoglyphBuilder {
   std::map<std::string, std::vector<char>> by_skeleton_;
 };
 
-// Scripts whose letters have no ASCII-letter skeleton; skipping them keeps
-// table construction fast (tens of thousands of ideographs and syllables).
-bool SkipScript(UChar32 c) {
-  UErrorCode err = U_ZERO_ERROR;
-  UScriptCode s = uscript_getScript(c, &err);
-  return s == USCRIPT_HAN || s == USCRIPT_HANGUL || s == USCRIPT_TANGUT || s == USCRIPT_YI ||
-         s == USCRIPT_NUSHU || s == USCRIPT_KHITAN_SMALL_SCRIPT || s == USCRIPT_EGYPTIAN_HIEROGLYPHS ||
-         s == USCRIPT_CUNEIFORM || s == USCRIPT_ANATOLIAN_HIEROGLYPHS || s == USCRIPT_BAMUM;
-}
-
 }  // namespace
 
 uint16_t ComputeCharFlags(UChar32 c, bool has_homoglyph) {
@@ -157,7 +147,7 @@ CharTables::CharTables() : bmp_flags_(0x10000), bmp_homoglyph_(0x10000, 0) {
   HomoglyphBuilder builder;
   for (UChar32 c = 0; c < 0x110000; ++c) {
     if (c >= 0xD800 && c <= 0xDFFF) continue;
-    if (c >= 0x80 && u_hasBinaryProperty(c, UCHAR_ALPHABETIC) && !SkipScript(c)) {
+    if (c >= 0x80 && u_hasBinaryProperty(c, UCHAR_ALPHABETIC)) {
       char t = builder.Target(c);
       if (t != 0) {
         ++homoglyph_count_;
