@@ -136,6 +136,34 @@ def run(p: dict, log=print) -> dict:
     return out
 
 
+def served_pool(p: dict, fresh_texts: int = 1000, log=print) -> dict:
+    """Open mode on the texts we actually served: the whole watermarked pool
+    (p["texts"] teacher outputs), of which each student saw only its
+    fraction. Sander et al.'s setting: the auditor knows what it generated,
+    not what was trained on. Also fresh texts, more of them, for contrast."""
+    out = {"params": p, "rows": []}
+    t0 = time.time()
+    for scheme in p["schemes"]:
+        pool = radio.corpus(radio.CorpusConfig(scheme, p["texts"], p["new_tokens"], p["temperature"], p["seed"] + 1))
+        served = [pr + o for pr, o in zip(pool["prompts"], pool["outputs"])]
+        fresh = radio.audit_texts(scheme, fresh_texts, p["new_tokens"], p["temperature"], p["seed"] + 50) \
+            if fresh_texts else []
+        for frac in p["fractions"]:
+            model, _ = radio.student(student_config(p, scheme, frac))
+            row = {"scheme": scheme, "fraction": frac}
+            row["served"] = summary(radio.open_audit(model, served, scheme))
+            row["served_wrong_key"] = summary(radio.open_audit(model, served, scheme, key=radio.wrong_key()))
+            if fresh:
+                row["fresh"] = summary(radio.open_audit(model, fresh, scheme))
+            out["rows"].append(row)
+            log(f"{scheme} {frac:>5.0%}: served pool log10 p {row['served']['log10_p']:.1f} (tokens to 1e-6 "
+                f"{row['served']['tokens_to_1e-6']}, wrong key {row['served_wrong_key']['log10_p']:.1f})"
+                + (f", {len(fresh)} fresh texts {row['fresh']['log10_p']:.1f}" if fresh else "")
+                + f" [{time.time() - t0:.0f}s]")
+    out["seconds"] = round(time.time() - t0, 1)
+    return out
+
+
 def fmt_p(x: float) -> str:
     if x >= -0.005:
         return "1"
@@ -164,8 +192,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reduced", action="store_true")
     ap.add_argument("--out", default=None, help="results JSON (default: the cache dir)")
+    ap.add_argument("--served", action="store_true",
+                    help="open mode on the whole served watermarked pool and on 1000 fresh texts (cached students)")
     args = ap.parse_args()
     p = REDUCED if args.reduced else FULL
+    if args.served:
+        out = served_pool(p, log=lambda s: print(s, flush=True))
+        path = args.out or os.path.join(radio.cache_dir(), "served.json")
+        radio.write_atomic(path, json.dumps(out, indent=1).encode() + b"\n")
+        print(f"total {out['seconds']:.0f} s; results in {path}")
+        return 0
     out = run(p, log=lambda s: print(s, flush=True))
     path = args.out or os.path.join(radio.cache_dir(), "results-reduced.json" if args.reduced else "results.json")
     radio.write_atomic(path, json.dumps(out, indent=1).encode() + b"\n")
