@@ -114,7 +114,7 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
     if (opt.dedup != DedupMode::kNone) {
       const uint64_t fp = opt.dedup == DedupMode::kContext
                               ? LeftContextHash(t + i - repeat_window, repeat_window)
-                              : ctx ^ Fmix64(uint64_t{static_cast<uint32_t>(t[i])} | uint64_t{1} << 32);
+                              : TupleFingerprint(ctx, t[i]);
       if (!seen.Insert(fp)) {
         if (opt.per_token) d.token_mask[i] = kMarkDuplicate;
         continue;
@@ -138,6 +138,46 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   d.p_value = std::pow(10.0, d.log10_p);
   if (opt.window_search) d.window = SearchWindows(spec_, values, positions, opt.min_window);
   return d;
+}
+
+StatusOr<std::vector<ScoringTuple>> Detector::ScoringTuples(std::span<const int32_t> tokens,
+                                                            const DetectOptions& opt) const {
+  if (opt.prompt_tokens < 0) return Status::InvalidArgument("prompt length must be >= 0");
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0) {
+      return Status::InvalidArgument("token at position " + std::to_string(i) + " is negative (" +
+                                     std::to_string(tokens[i]) + ")");
+    }
+  }
+  std::vector<int32_t> ignored(opt.ignore_ids);
+  std::sort(ignored.begin(), ignored.end());
+  std::vector<ScoringTuple> out;
+  out.reserve(static_cast<size_t>(n));
+  const int32_t* t = tokens.data();
+  for (int64_t i = std::min(opt.prompt_tokens, n); i < n; ++i) {
+    if (!ignored.empty() && std::binary_search(ignored.begin(), ignored.end(), t[i])) continue;
+    uint64_t ctx;
+    if (!ScoringContext(spec_, t, i, &ctx)) continue;
+    out.push_back({ctx, t[i], i});
+  }
+  return out;
+}
+
+void Detector::TupleValues(const uint64_t* contexts, const int32_t* tokens, size_t n, double* values) const {
+  constexpr size_t kChunk = 256;
+  uint32_t slots[kChunk];
+  const bool gumbel = spec_.family == SchemeFamily::kGumbel;
+  const uint32_t threshold = spec_.green_threshold();
+  for (size_t base = 0; base < n; base += kChunk) {
+    const size_t m = std::min(kChunk, n - base);
+    prf_.TokenSlots(contexts + base, tokens + base, m, slots);
+    for (size_t k = 0; k < m; ++k) {
+      // Same formulas as Score's flush(), so sums match exactly.
+      values[base + k] = gumbel ? -std::log1p(-static_cast<double>(slots[k]) * 0x1.0p-32)
+                                : (slots[k] < threshold ? 1.0 : 0.0);
+    }
+  }
 }
 
 }  // namespace telltale

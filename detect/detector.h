@@ -38,6 +38,7 @@
 
 #include "common/status.h"
 #include "crypto/secret_key.h"
+#include "watermark/context_hash.h"
 #include "watermark/keyed_prf.h"
 #include "watermark/scheme_spec.h"
 
@@ -84,6 +85,20 @@ struct Detection {
   std::optional<WindowMatch> window;
 };
 
+// One position Score would test, before any dedup: the PRF context of the
+// token and the token itself (see ScoringTuples).
+struct ScoringTuple {
+  uint64_t context;
+  int32_t token;
+  int64_t position;
+};
+
+// The (context, token) dedup fingerprint of kContextToken mode. The corpus
+// test (scan/corpus_test.h) dedups with the same value across documents.
+inline uint64_t TupleFingerprint(uint64_t context, int32_t token) {
+  return context ^ Fmix64(uint64_t{static_cast<uint32_t>(token)} | uint64_t{1} << 32);
+}
+
 class Detector {
  public:
   static StatusOr<Detector> Create(const SecretKey& key, const SchemeSpec& spec);
@@ -94,6 +109,18 @@ class Detector {
   // Fails with InvalidArgument on negative token ids, a negative prompt
   // length, min_window < 1, or context dedup with unigram.
   StatusOr<Detection> Score(std::span<const int32_t> tokens, const DetectOptions& options) const;
+
+  // The positions Score would consider, in order, before dedup: past the
+  // prompt, not an ignored id, with enough context. Key-independent (the
+  // context hash is unkeyed). Validates tokens and options like Score.
+  StatusOr<std::vector<ScoringTuple>> ScoringTuples(std::span<const int32_t> tokens,
+                                                    const DetectOptions& options) const;
+
+  // values[i] = the score Score gives the tuple (contexts[i], tokens[i]):
+  // 0/1 green indicator (kgw, unigram) or -log(1 - u/2^32) (gumbel). The
+  // null of a sum of n such values is LogNullTail(spec(), sum, n). Tokens
+  // must be non-negative.
+  void TupleValues(const uint64_t* contexts, const int32_t* tokens, size_t n, double* values) const;
 
  private:
   Detector(SchemeSpec spec, KeyedPrf prf, std::string key_id)

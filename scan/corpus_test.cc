@@ -1,0 +1,260 @@
+#include "scan/corpus_test.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+#include <cstdio>
+#include "detect/null_distribution.h"
+#include "watermark/context_hash.h"
+
+namespace telltale {
+namespace {
+
+using Record = CorpusTest::Record;
+
+bool RecordLess(const Record& a, const Record& b) {
+  const uint64_t fa = a.fp, fb = b.fp;
+  if (fa != fb) return fa < fb;
+  return a.token < b.token;
+}
+
+// Sorts and keeps the first record of each fingerprint (the smallest token:
+// deterministic even in the 2^-64 case of two tuples sharing a fingerprint).
+void SortUnique(std::vector<Record>* v) {
+  std::sort(v->begin(), v->end(), RecordLess);
+  auto last = std::unique(v->begin(), v->end(), [](const Record& a, const Record& b) { return a.fp == b.fp; });
+  v->erase(last, v->end());
+}
+
+int PartitionOf(uint64_t fp) { return static_cast<int>(fp >> 56); }
+
+}  // namespace
+
+CorpusTest::CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options)
+    : detectors_(std::move(detectors)),
+      options_(std::move(options)),
+      runs_(kPartitions),
+      buffer_(kPartitions) {}
+
+CorpusTest::~CorpusTest() { RemoveSpillFiles(); }
+
+StatusOr<std::unique_ptr<CorpusTest>> CorpusTest::Create(std::vector<const Detector*> detectors,
+                                                         CorpusTestOptions options) {
+  if (detectors.empty()) return Status::InvalidArgument("corpus test needs at least one key");
+  for (const Detector* d : detectors) {
+    if (d == nullptr) return Status::InvalidArgument("corpus test: null detector");
+    if (!(d->spec() == detectors[0]->spec())) {
+      return Status::InvalidArgument("corpus test: every key must use the same scheme (" +
+                                     detectors[0]->spec().ToString() + " vs " + d->spec().ToString() + ")");
+    }
+  }
+  if (options.memory_limit_bytes < (1u << 16)) {
+    return Status::InvalidArgument("corpus test: memory limit must be at least 64 KiB");
+  }
+  return std::unique_ptr<CorpusTest>(new CorpusTest(std::move(detectors), std::move(options)));
+}
+
+Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOptions& options) {
+  TT_ASSIGN_OR_RETURN(std::vector<ScoringTuple> tuples, detectors_[0]->ScoringTuples(tokens, options));
+  // Fingerprints are computed outside the lock; only the append is serialized.
+  std::vector<Record> local;
+  local.reserve(tuples.size());
+  for (const ScoringTuple& t : tuples) {
+    if (options_.context_filter && !options_.context_filter(t.context)) continue;
+    local.push_back(Record{TupleFingerprint(t.context, t.token), static_cast<uint32_t>(t.token)});
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (finished_) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
+  ++documents_;
+  tokens_seen_ += local.size();
+  for (const Record& r : local) buffer_[PartitionOf(r.fp)].push_back(r);
+  buffer_records_ += local.size();
+  // A quarter of the budget buffers new tuples; the rest holds the runs.
+  const uint64_t buffer_cap = std::max<uint64_t>(4096, options_.memory_limit_bytes / 4 / sizeof(Record));
+  if (buffer_records_ >= buffer_cap) TT_RETURN_IF_ERROR(CompactLocked());
+  return Status::Ok();
+}
+
+Status CorpusTest::CompactLocked() {
+  for (int p = 0; p < kPartitions; ++p) {
+    std::vector<Record>& buf = buffer_[p];
+    if (buf.empty()) continue;
+    SortUnique(&buf);
+    std::vector<Record>& run = runs_[p];
+    std::vector<Record> merged;
+    merged.reserve(run.size() + buf.size());
+    std::merge(run.begin(), run.end(), buf.begin(), buf.end(), std::back_inserter(merged), RecordLess);
+    auto last =
+        std::unique(merged.begin(), merged.end(), [](const Record& a, const Record& b) { return a.fp == b.fp; });
+    merged.erase(last, merged.end());
+    run_records_ += merged.size() - run.size();
+    run.swap(merged);
+    std::vector<Record>().swap(buf);
+  }
+  buffer_records_ = 0;
+  const uint64_t run_cap = (options_.memory_limit_bytes - options_.memory_limit_bytes / 4) / sizeof(Record);
+  if (run_records_ > run_cap) TT_RETURN_IF_ERROR(SpillLocked());
+  return Status::Ok();
+}
+
+Status CorpusTest::EnsureSpillDirLocked() {
+  if (!spill_path_.empty()) return Status::Ok();
+  std::string base = options_.spill_dir;
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  std::string templ = base + "/telltale-corpus-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (mkdtemp(buf.data()) == nullptr) {
+    return Status::Unavailable("corpus test: cannot create a spill directory in " + base + ": " + std::strerror(errno));
+  }
+  spill_path_ = buf.data();
+  return Status::Ok();
+}
+
+Status CorpusTest::SpillLocked() {
+  TT_RETURN_IF_ERROR(EnsureSpillDirLocked());
+  SpillFile file;
+  file.path = spill_path_ + "/run-" + std::to_string(spill_files_.size());
+  file.offset.assign(kPartitions, 0);
+  file.count.assign(kPartitions, 0);
+  // Registered before writing so a failed write is still cleaned up.
+  spill_files_.push_back(file);
+  FILE* f = std::fopen(file.path.c_str(), "wb");
+  if (f == nullptr) {
+    return Status::Unavailable("corpus test: cannot create spill file " + file.path + ": " + std::strerror(errno));
+  }
+  uint64_t pos = 0;
+  bool ok = true;
+  for (int p = 0; p < kPartitions && ok; ++p) {
+    std::vector<Record>& run = runs_[p];
+    file.offset[p] = pos;
+    file.count[p] = run.size();
+    ok = run.empty() || std::fwrite(run.data(), sizeof(Record), run.size(), f) == run.size();
+    pos += run.size();
+  }
+  const int saved = errno;
+  if (std::fclose(f) != 0) ok = false;
+  if (!ok) {
+    return Status::Unavailable("corpus test: cannot write spill file " + file.path + ": " +
+                               std::strerror(saved != 0 ? saved : errno));
+  }
+  spill_files_.back() = std::move(file);
+  for (auto& run : runs_) std::vector<Record>().swap(run);
+  run_records_ = 0;
+  return Status::Ok();
+}
+
+void CorpusTest::RemoveSpillFiles() {
+  if (spill_path_.empty()) return;
+  for (const SpillFile& f : spill_files_) ::unlink(f.path.c_str());
+  spill_files_.clear();
+  ::rmdir(spill_path_.c_str());
+  spill_path_.clear();
+}
+
+Status CorpusTest::LoadPartition(int part, std::vector<Record>* out) {
+  out->clear();
+  for (const SpillFile& sf : spill_files_) {
+    const uint64_t n = sf.count[part];
+    if (n == 0) continue;
+    FILE* f = std::fopen(sf.path.c_str(), "rb");
+    if (f == nullptr) {
+      return Status::Unavailable("corpus test: cannot reopen spill file " + sf.path + ": " + std::strerror(errno));
+    }
+    const size_t old = out->size();
+    out->resize(old + n);
+    const bool ok = std::fseek(f, static_cast<long>(sf.offset[part] * sizeof(Record)), SEEK_SET) == 0 &&
+                    std::fread(out->data() + old, sizeof(Record), n, f) == n;
+    std::fclose(f);
+    if (!ok) return Status::DataLoss("corpus test: spill file " + sf.path + " is shorter than written");
+  }
+  out->insert(out->end(), runs_[part].begin(), runs_[part].end());
+  out->insert(out->end(), buffer_[part].begin(), buffer_[part].end());
+  std::vector<Record>().swap(runs_[part]);
+  std::vector<Record>().swap(buffer_[part]);
+  SortUnique(out);
+  return Status::Ok();
+}
+
+StatusOr<CorpusTestResult> CorpusTest::Finish() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (finished_) return Status::FailedPrecondition("corpus test: Finish called twice");
+  finished_ = true;
+  struct Cleanup {
+    CorpusTest* self;
+    ~Cleanup() { self->RemoveSpillFiles(); }
+  } cleanup{this};
+
+  const size_t k = detectors_.size();
+  std::vector<double> sums(k, 0.0);
+  uint64_t unique = 0;
+  std::vector<Record> recs;
+  std::vector<uint64_t> contexts;
+  std::vector<int32_t> ids;
+  std::vector<double> values;
+  for (int p = 0; p < kPartitions; ++p) {
+    TT_RETURN_IF_ERROR(LoadPartition(p, &recs));
+    unique += recs.size();
+    contexts.resize(recs.size());
+    ids.resize(recs.size());
+    values.resize(recs.size());
+    for (size_t i = 0; i < recs.size(); ++i) {
+      const uint64_t fp = recs[i].fp;
+      const uint32_t tok = recs[i].token;
+      ids[i] = static_cast<int32_t>(tok);
+      // TupleFingerprint is context ^ f(token), so the context comes back exactly.
+      contexts[i] = fp ^ TupleFingerprint(0, ids[i]);
+    }
+    for (size_t j = 0; j < k; ++j) {
+      detectors_[j]->TupleValues(contexts.data(), ids.data(), recs.size(), values.data());
+      double s = 0;
+      for (double v : values) s += v;
+      sums[j] += s;
+    }
+  }
+
+  CorpusTestResult result;
+  result.documents = documents_;
+  result.tokens_seen = tokens_seen_;
+  result.unique_tuples = unique;
+  std::vector<double> log_p(k);
+  for (size_t j = 0; j < k; ++j) {
+    CorpusKeyResult r;
+    r.key_id = detectors_[j]->key_id();
+    r.scored = unique;
+    r.score = sums[j];
+    log_p[j] = LogNullTail(detectors_[j]->spec(), sums[j], static_cast<int64_t>(unique));
+    r.log10_p = log_p[j] * kLog10E;
+    r.p_value = std::pow(10.0, r.log10_p);
+    result.keys.push_back(std::move(r));
+  }
+  const std::vector<double> holm = HolmAdjustLog(log_p);
+  for (size_t j = 0; j < k; ++j) {
+    result.keys[j].holm_log10_p = holm[j] * kLog10E;
+    result.keys[j].holm_p = std::pow(10.0, result.keys[j].holm_log10_p);
+  }
+  result.best_key = 0;
+  for (size_t j = 1; j < k; ++j) {
+    if (log_p[j] < log_p[static_cast<size_t>(result.best_key)]) result.best_key = static_cast<int>(j);
+  }
+  return result;
+}
+
+uint64_t CorpusTest::memory_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return (run_records_ + buffer_records_) * sizeof(Record);
+}
+
+uint64_t CorpusTest::spill_files() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return spill_files_.size();
+}
+
+}  // namespace telltale

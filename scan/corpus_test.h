@@ -1,0 +1,130 @@
+// CorpusTest: the dataset-level watermark test ("was this corpus built from
+// our outputs?"), which detects a corpus even when every document is short.
+//
+// Every document contributes the (context, token) tuples a Detector would
+// score (prompt prefix and ignored ids honoured). All tuples of all documents
+// go into ONE global dedup set keyed by TupleFingerprint(context, token)
+// (detect/detector.h; key-independent because the context hash is unkeyed).
+// At Finish every UNIQUE tuple is scored once under every key, and each key
+// gets the exact p-value of the detector's null for that many tuples
+// (LogNullTail). Holm's step-down adjusts across keys; the best key is the
+// one with the smallest raw p (ties: the earlier key).
+//
+// Why global dedup: a repeated tuple has the same PRF value every time, so
+// counting it twice would break the independence the null relies on (and
+// boilerplate repeated across documents would look watermarked). With dedup
+// the null is exact for any corpus.
+//
+// The dedup set is compact: 12 bytes per unique tuple (64-bit fingerprint +
+// 32-bit token, from which the context is recovered), kept as sorted,
+// deduplicated runs in 256 partitions (top fingerprint byte). New tuples are
+// buffered and folded into the runs; when the runs outgrow
+// memory_limit_bytes they are written, all partitions one after another, to
+// one scratch file in a private directory under spill_dir, and merged at
+// Finish one partition at a time (so Finish needs about 1/256 of the set in
+// memory). Scratch files are not fsync'ed: they never outlive the process's
+// interest in them. The spill directory and its files are removed at Finish
+// and in the destructor, on success and on error alike.
+//
+// Determinism: the unique set and the sums do not depend on the order or the
+// thread in which documents are added (records sort by fingerprint, then
+// token; partitions are summed in order), so results are identical for any
+// thread count.
+//
+// Thread-safety: AddDocument may be called concurrently from any number of
+// threads (it tokenizes the tuples locally, then takes an internal lock to
+// append). Finish must be called once, after every AddDocument returned.
+// Ownership: borrows the detectors, which must outlive the CorpusTest.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "detect/detector.h"
+
+namespace telltale {
+
+struct CorpusTestOptions {
+  std::string spill_dir;                     // where the dedup set spills ("" = $TMPDIR or /tmp)
+  uint64_t memory_limit_bytes = 1ull << 30;  // in-memory budget of the dedup set
+  // Optional supervised filter (audit): only tuples whose context hash passes are counted.
+  std::function<bool(uint64_t context_hash)> context_filter;
+};
+
+struct CorpusKeyResult {
+  std::string key_id;
+  uint64_t scored = 0;    // unique tuples scored (the same for every key)
+  double score = 0;       // green count (kgw, unigram) or sum of gumbel scores
+  double p_value = 1;     // 10^log10_p; 0 when that underflows
+  double log10_p = 0;
+  double holm_p = 1;
+  double holm_log10_p = 0;
+};
+
+struct CorpusTestResult {
+  uint64_t documents = 0;      // AddDocument calls that succeeded
+  uint64_t tokens_seen = 0;    // candidate tuples before dedup (after the context filter)
+  uint64_t unique_tuples = 0;
+  std::vector<CorpusKeyResult> keys;  // in detector order
+  int best_key = -1;           // -1 if there are no keys
+  bool partial = false;        // set by the caller when the input was cut short (e.g. SIGINT)
+};
+
+class CorpusTest {
+ public:
+  // Fails when `detectors` is empty, holds a null pointer, or mixes schemes.
+  static StatusOr<std::unique_ptr<CorpusTest>> Create(std::vector<const Detector*> detectors,
+                                                      CorpusTestOptions options);
+  ~CorpusTest();
+  CorpusTest(const CorpusTest&) = delete;
+  CorpusTest& operator=(const CorpusTest&) = delete;
+
+  // Thread-safe. `tokens` as scored by Detector (DetectOptions: prompt prefix,
+  // ignored ids honoured; dedup is always global context+token here).
+  // Fails on negative ids, a negative prompt length, or a spill I/O error.
+  Status AddDocument(std::span<const int32_t> tokens, const DetectOptions& options);
+  // Once only. Merges, scores and removes every spill file.
+  StatusOr<CorpusTestResult> Finish();
+
+  // Bytes currently held by the in-memory dedup set (runs + buffers).
+  uint64_t memory_bytes() const;
+  // Number of spill files written so far (for tests and the report).
+  uint64_t spill_files() const;
+
+  struct Record {  // packed: 12 bytes per unique tuple
+    uint64_t fp;
+    uint32_t token;
+  } __attribute__((packed));
+
+ private:
+  static constexpr int kPartitions = 256;
+  CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options);
+  Status CompactLocked();
+  Status SpillLocked();
+  Status EnsureSpillDirLocked();
+  void RemoveSpillFiles();
+  Status LoadPartition(int part, std::vector<Record>* out);
+
+  std::vector<const Detector*> detectors_;
+  CorpusTestOptions options_;
+  mutable std::mutex mu_;
+  std::vector<std::vector<Record>> runs_;     // per partition: sorted, unique
+  std::vector<std::vector<Record>> buffer_;   // per partition: unsorted
+  uint64_t run_records_ = 0, buffer_records_ = 0;
+  uint64_t documents_ = 0, tokens_seen_ = 0;
+  std::string spill_path_;                    // private directory, "" until the first spill
+  struct SpillFile {
+    std::string path;
+    std::vector<uint64_t> offset, count;  // per partition, in records
+  };
+  std::vector<SpillFile> spill_files_;
+  bool finished_ = false;
+};
+
+}  // namespace telltale

@@ -1,0 +1,289 @@
+#include "scan/scanner.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "detect/attribution.h"
+#include "detect/detection_report.h"
+
+namespace telltale::scan {
+namespace {
+
+struct Work {
+  uint64_t seq;
+  InputItem item;
+};
+
+// Everything a worker needs, shared read-only.
+struct WorkerContext {
+  const ScanConfig* config;
+  const TextNormalizer* normalizer;
+  CorpusTest* corpus;
+  DetectOptions detect;
+  double log10_alpha;
+};
+
+DocumentResult ErrorResult(DocumentResult r, const std::string& reason) {
+  r.kind = ResultKind::kError;
+  r.reason = reason;
+  return r;
+}
+
+DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
+  DocumentResult r;
+  r.index = item.index;
+  r.source = std::move(item.source);
+  r.line = item.line;
+  r.input_bytes = item.input_bytes;
+  if (item.kind == ItemKind::kSkipped) {
+    r.kind = ResultKind::kSkipped;
+    r.reason = std::move(item.reason);
+    return r;
+  }
+  if (item.kind == ItemKind::kError) return ErrorResult(std::move(r), item.reason);
+  r.bytes = item.text.size();
+  if (item.text.size() >= (uint64_t{1} << 32)) {
+    return ErrorResult(std::move(r), "document of " + std::to_string(item.text.size()) +
+                                         " bytes is too large to tokenize (limit 4 GiB)");
+  }
+  tokenize::NormalizedText norm;
+  if (Status st = ctx.normalizer->Apply(item.text, &norm); !st.ok()) {
+    return ErrorResult(std::move(r), "normalization failed: " + st.message());
+  }
+  StatusOr<tokenize::Encoding> enc = ctx.config->tokenizer->Encode(norm.text());
+  if (!enc.ok()) return ErrorResult(std::move(r), "tokenization failed: " + enc.status().message());
+  std::vector<int32_t> tokens(enc->ids.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (enc->ids[i] > static_cast<uint32_t>(INT32_MAX)) {
+      return ErrorResult(std::move(r), "token id " + std::to_string(enc->ids[i]) + " does not fit the detector");
+    }
+    tokens[i] = static_cast<int32_t>(enc->ids[i]);
+  }
+  StatusOr<Attribution> att = AttributeKeys(ctx.config->detectors, tokens, ctx.detect);
+  if (!att.ok()) return ErrorResult(std::move(r), "detection failed: " + att.status().message());
+  if (Status st = ctx.corpus->AddDocument(tokens, ctx.detect); !st.ok()) {
+    return ErrorResult(std::move(r), "corpus test failed: " + st.message());
+  }
+  const Detection& best = att->per_key[att->best];
+  r.best_key = static_cast<int>(att->best);
+  r.tokens = best.tokens;
+  r.scored = best.scored;
+  r.score = best.score;
+  r.expected = best.expected;
+  r.z = best.z;
+  r.log10_p = att->holm_log10_p[att->best];
+  r.log10_p_raw = best.log10_p;
+  r.decision_log10_p = DecisionLog10P(*att, ctx.detect.window_search);
+  r.detected = r.decision_log10_p <= ctx.log10_alpha;
+  for (size_t k = 0; k < att->per_key.size(); ++k) {
+    r.keys.push_back({att->per_key[k].log10_p, att->holm_log10_p[k]});
+  }
+  if (best.window) {
+    const WindowMatch& w = *best.window;
+    r.window = DocumentResult::Window{w.begin, w.end, w.scored, w.windows_tested, w.score, w.log10_p,
+                                      w.log10_p_corrected};
+  }
+  // Token byte ranges in the original text: tokenizer offsets are into the
+  // normalized text, and the normalizer's alignment maps those back.
+  auto orig = [&](size_t i, uint32_t* b, uint32_t* e) {
+    const tokenize::TokenSpan s = enc->offsets[i];
+    if (s.end > s.begin) {
+      norm.OrigRange(s.begin, s.end, b, e);
+    } else {
+      norm.OrigRange(s.begin, s.begin + 1 <= norm.text().size() ? s.begin + 1 : s.begin, b, e);
+      *e = *b;
+    }
+  };
+  if (r.detected && !tokens.empty()) {
+    int64_t first = -1, last = -1;
+    if (r.window) {
+      first = r.window->begin;
+      last = r.window->end - 1;
+    } else {
+      for (int64_t i = 0; i < best.tokens; ++i) {
+        if (best.token_mask[static_cast<size_t>(i)] >= 0) {
+          if (first < 0) first = i;
+          last = i;
+        }
+      }
+    }
+    if (first >= 0) {
+      uint32_t b0, e0, b1, e1;
+      orig(static_cast<size_t>(first), &b0, &e0);
+      orig(static_cast<size_t>(last), &b1, &e1);
+      r.spans.push_back({b0, std::max(e0, e1)});
+    }
+  }
+  if (ctx.config->keep_text) {
+    r.token_view.reserve(tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      uint32_t b, e;
+      orig(i, &b, &e);
+      r.token_view.push_back({b, e, best.token_mask[i], best.token_scores[i]});
+    }
+    r.text = std::move(item.text);
+  }
+  return r;
+}
+
+}  // namespace
+
+StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, const ProgressFn& progress) {
+  if (config.detectors.empty()) return Status::InvalidArgument("scan needs at least one key (--key or --keys-dir)");
+  if (config.tokenizer == nullptr) return Status::InvalidArgument("scan needs a tokenizer (--tokenizer FILE)");
+  if (!(config.alpha > 0 && config.alpha < 1)) return Status::InvalidArgument("--alpha must lie in (0, 1)");
+  if (config.threads < 1) return Status::InvalidArgument("--threads must be at least 1");
+  TT_ASSIGN_OR_RETURN(TextNormalizer normalizer, TextNormalizer::Create(config.normalize));
+  TT_ASSIGN_OR_RETURN(std::unique_ptr<DocumentSource> source, DocumentSource::Open(config.input));
+  TT_ASSIGN_OR_RETURN(std::unique_ptr<CorpusTest> corpus, CorpusTest::Create(config.detectors, config.corpus));
+
+  WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha)};
+  wctx.detect.per_token = true;  // spans and the HTML token view need the marks
+
+  const uint64_t max_in_flight = 16 * uint64_t{config.threads} + 64;
+  std::mutex mu;
+  std::condition_variable work_cv, result_cv, space_cv;
+  std::deque<Work> queue;
+  std::map<uint64_t, DocumentResult> ready;
+  uint64_t next_seq = 0, next_emit = 0;
+  bool reader_done = false, abort = false, stopped = false;
+  Status reader_status = Status::Ok();
+  std::atomic<uint64_t> disk_bytes{0};
+  const uint64_t total_disk = source->total_bytes_hint();
+
+  std::thread reader([&] {
+    for (;;) {
+      if (config.stop != nullptr && config.stop->load()) {
+        std::lock_guard<std::mutex> lock(mu);
+        stopped = true;
+        break;
+      }
+      InputItem item;
+      StatusOr<bool> more = source->Next(&item);
+      if (!more.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        reader_status = more.status();
+        break;
+      }
+      if (!*more) break;
+      disk_bytes.store(source->disk_bytes_read(), std::memory_order_relaxed);
+      std::unique_lock<std::mutex> lock(mu);
+      space_cv.wait(lock, [&] { return abort || next_seq - next_emit < max_in_flight; });
+      if (abort) break;
+      queue.push_back(Work{next_seq++, std::move(item)});
+      work_cv.notify_one();
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    reader_done = true;
+    work_cv.notify_all();
+    result_cv.notify_all();
+  });
+
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < config.threads; ++t) {
+    workers.emplace_back([&] {
+      for (;;) {
+        Work w;
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          work_cv.wait(lock, [&] { return abort || reader_done || !queue.empty(); });
+          if (abort || queue.empty()) return;
+          w = std::move(queue.front());
+          queue.pop_front();
+        }
+        DocumentResult r = ProcessItem(wctx, std::move(w.item));
+        std::lock_guard<std::mutex> lock(mu);
+        ready.emplace(w.seq, std::move(r));
+        result_cv.notify_all();
+      }
+    });
+  }
+
+  ScanSummary summary;
+  summary.detected_per_key.assign(config.detectors.size(), 0);
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  Status sink_status = Status::Ok();
+  auto report_progress = [&] {
+    if (!progress) return;
+    ScanProgress p;
+    p.items = summary.items;
+    p.documents = summary.documents;
+    p.input_bytes = summary.input_bytes;
+    p.disk_bytes = disk_bytes.load(std::memory_order_relaxed);
+    p.total_disk_bytes = total_disk;
+    p.seconds = elapsed();
+    progress(p);
+  };
+  for (;;) {
+    DocumentResult r;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      result_cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
+        return ready.count(next_emit) > 0 || (reader_done && next_emit == next_seq);
+      });
+      auto it = ready.find(next_emit);
+      if (it == ready.end()) {
+        if (reader_done && next_emit == next_seq) break;
+        lock.unlock();
+        report_progress();
+        continue;
+      }
+      r = std::move(it->second);
+      ready.erase(it);
+      ++next_emit;
+      space_cv.notify_one();
+    }
+    ++summary.items;
+    summary.input_bytes += r.input_bytes;
+    switch (r.kind) {
+      case ResultKind::kDocument:
+        ++summary.documents;
+        summary.bytes += r.bytes;
+        summary.tokens += static_cast<uint64_t>(r.tokens);
+        if (r.detected) {
+          ++summary.detected;
+          ++summary.detected_per_key[static_cast<size_t>(r.best_key)];
+        }
+        break;
+      case ResultKind::kSkipped: ++summary.skipped; break;
+      case ResultKind::kError: ++summary.failed; break;
+    }
+    sink_status = sink(std::move(r));
+    if (!sink_status.ok()) break;
+    report_progress();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    abort = true;  // wakes everyone when the sink failed; harmless otherwise
+    space_cv.notify_all();
+    work_cv.notify_all();
+  }
+  reader.join();
+  for (std::thread& t : workers) t.join();
+  if (!sink_status.ok()) return sink_status;
+  report_progress();
+
+  TT_ASSIGN_OR_RETURN(summary.corpus, corpus->Finish());
+  if (stopped) {
+    summary.partial = true;
+    summary.stop_reason = "interrupted";
+  } else if (!reader_status.ok()) {
+    summary.partial = true;
+    summary.stop_reason = "input failed: " + reader_status.message();
+    ++summary.failed;
+  }
+  summary.corpus.partial = summary.partial;
+  const CorpusTestResult& c = summary.corpus;
+  summary.corpus_detected = c.best_key >= 0 && c.unique_tuples > 0 &&
+                            c.keys[static_cast<size_t>(c.best_key)].holm_log10_p <= std::log10(config.alpha);
+  summary.seconds = elapsed();
+  return summary;
+}
+
+}  // namespace telltale::scan

@@ -1,0 +1,289 @@
+#include "scan/corpus_test.h"
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include "detect/attribution.h"
+#include "watermark/simulated_generation.h"
+
+namespace telltale {
+namespace {
+
+SecretKey KeyFromSeed(uint8_t seed) {
+  std::vector<uint8_t> bytes(32);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(seed * 31 + i);
+  return SecretKey::FromBytes(bytes).value();
+}
+
+std::vector<std::vector<int32_t>> RandomDocs(int n, int len, int vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> tok(0, vocab - 1);
+  std::vector<std::vector<int32_t>> docs(n);
+  for (auto& d : docs) {
+    d.resize(len);
+    for (auto& t : d) t = tok(rng);
+  }
+  return docs;
+}
+
+void ExpectSameResult(const CorpusTestResult& a, const CorpusTestResult& b) {
+  EXPECT_EQ(a.documents, b.documents);
+  EXPECT_EQ(a.tokens_seen, b.tokens_seen);
+  EXPECT_EQ(a.unique_tuples, b.unique_tuples);
+  ASSERT_EQ(a.keys.size(), b.keys.size());
+  for (size_t j = 0; j < a.keys.size(); ++j) {
+    EXPECT_EQ(a.keys[j].score, b.keys[j].score);  // bit-identical, not just close
+    EXPECT_EQ(a.keys[j].log10_p, b.keys[j].log10_p);
+    EXPECT_EQ(a.keys[j].holm_log10_p, b.keys[j].holm_log10_p);
+  }
+  EXPECT_EQ(a.best_key, b.best_key);
+}
+
+size_t EntriesIn(const std::string& dir) {
+  size_t n = 0;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  while (dirent* e = readdir(d)) {
+    if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+std::string FreshDir(const std::string& name) {
+  std::string templ = ::testing::TempDir() + "/" + name + "-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  EXPECT_NE(mkdtemp(buf.data()), nullptr);
+  return buf.data();
+}
+
+class CorpusTestTest : public ::testing::TestWithParam<const char*> {};
+
+// One document under one key: the corpus test must reproduce the detector's
+// own context+token dedup statistics exactly.
+TEST_P(CorpusTestTest, OneDocumentMatchesDetector) {
+  const SchemeSpec spec = SchemeSpec::Parse(GetParam()).value();
+  Detector det = Detector::Create(KeyFromSeed(1), spec).value();
+  auto docs = RandomDocs(1, 400, 50, 7);  // small vocab: many repeated tuples
+  DetectOptions opt;
+  opt.prompt_tokens = 5;
+  opt.ignore_ids = {3, 4};
+  Detection d = det.Score(docs[0], opt).value();
+  auto ct = CorpusTest::Create({&det}, {}).value();
+  ASSERT_TRUE(ct->AddDocument(docs[0], opt).ok());
+  CorpusTestResult r = ct->Finish().value();
+  EXPECT_EQ(r.documents, 1u);
+  EXPECT_EQ(static_cast<int64_t>(r.unique_tuples), d.scored);
+  ASSERT_EQ(r.keys.size(), 1u);
+  EXPECT_NEAR(r.keys[0].score, d.score, 1e-9 * std::max(1.0, d.score));
+  EXPECT_NEAR(r.keys[0].log10_p, d.log10_p, 1e-9 * std::max(1.0, std::fabs(d.log10_p)));
+  EXPECT_EQ(r.keys[0].holm_log10_p, r.keys[0].log10_p);  // one key: no adjustment
+  EXPECT_EQ(r.best_key, 0);
+  EXPECT_EQ(r.keys[0].key_id, det.key_id());
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemes, CorpusTestTest,
+                         ::testing::Values("kgw:gamma=0.25,delta=2,h=1", "kgw:gamma=0.5,delta=2,h=3,seeding=self",
+                                           "gumbel:h=2", "unigram:gamma=0.5,delta=2"));
+
+TEST(CorpusTest, DuplicateDocumentsCountOnce) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector det = Detector::Create(KeyFromSeed(2), spec).value();
+  auto docs = RandomDocs(5, 100, 1000, 3);
+  auto once = CorpusTest::Create({&det}, {}).value();
+  auto twice = CorpusTest::Create({&det}, {}).value();
+  for (const auto& d : docs) {
+    ASSERT_TRUE(once->AddDocument(d, {}).ok());
+    ASSERT_TRUE(twice->AddDocument(d, {}).ok());
+    ASSERT_TRUE(twice->AddDocument(d, {}).ok());
+  }
+  CorpusTestResult a = once->Finish().value(), b = twice->Finish().value();
+  EXPECT_EQ(b.documents, 2 * a.documents);
+  EXPECT_EQ(b.tokens_seen, 2 * a.tokens_seen);
+  EXPECT_EQ(a.unique_tuples, b.unique_tuples);
+  EXPECT_EQ(a.keys[0].score, b.keys[0].score);
+  EXPECT_EQ(a.keys[0].log10_p, b.keys[0].log10_p);
+}
+
+// Spilling to disk (a tiny memory budget) must give the same answer as the
+// in-memory set, and leave no file behind.
+TEST(CorpusTest, SpillGivesSameResultAndCleansUp) {
+  const SchemeSpec spec = SchemeSpec::Parse("gumbel:h=1").value();
+  Detector a = Detector::Create(KeyFromSeed(3), spec).value();
+  Detector b = Detector::Create(KeyFromSeed(4), spec).value();
+  auto docs = RandomDocs(200, 300, 30000, 11);
+  auto mem = CorpusTest::Create({&a, &b}, {}).value();
+  const std::string dir = FreshDir("spill");
+  CorpusTestOptions small;
+  small.spill_dir = dir;
+  small.memory_limit_bytes = 64 << 10;
+  auto disk = CorpusTest::Create({&a, &b}, small).value();
+  for (const auto& d : docs) {
+    ASSERT_TRUE(mem->AddDocument(d, {}).ok());
+    ASSERT_TRUE(disk->AddDocument(d, {}).ok());
+  }
+  EXPECT_GT(disk->spill_files(), 0u);
+  EXPECT_LE(disk->memory_bytes(), small.memory_limit_bytes);
+  EXPECT_EQ(EntriesIn(dir), 1u);  // the private spill directory
+  CorpusTestResult rm = mem->Finish().value(), rd = disk->Finish().value();
+  ExpectSameResult(rm, rd);
+  EXPECT_EQ(EntriesIn(dir), 0u);
+  EXPECT_EQ(mem->spill_files(), 0u);
+}
+
+TEST(CorpusTest, SpillFilesRemovedWithoutFinish) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector det = Detector::Create(KeyFromSeed(5), spec).value();
+  const std::string dir = FreshDir("abandon");
+  {
+    CorpusTestOptions small;
+    small.spill_dir = dir;
+    small.memory_limit_bytes = 64 << 10;
+    auto ct = CorpusTest::Create({&det}, small).value();
+    for (const auto& d : RandomDocs(100, 300, 30000, 12)) ASSERT_TRUE(ct->AddDocument(d, {}).ok());
+    EXPECT_GT(ct->spill_files(), 0u);
+  }  // destroyed on an error path: no Finish
+  EXPECT_EQ(EntriesIn(dir), 0u);
+}
+
+TEST(CorpusTest, UnwritableSpillDirIsAnError) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector det = Detector::Create(KeyFromSeed(5), spec).value();
+  CorpusTestOptions small;
+  small.spill_dir = "/nonexistent/telltale-spill";
+  small.memory_limit_bytes = 64 << 10;
+  auto ct = CorpusTest::Create({&det}, small).value();
+  Status st = Status::Ok();
+  for (const auto& d : RandomDocs(100, 300, 30000, 12)) {
+    st = ct->AddDocument(d, {});
+    if (!st.ok()) break;
+  }
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("/nonexistent/telltale-spill"), std::string::npos) << st.message();
+}
+
+// Any order and any number of threads: bit-identical results.
+TEST(CorpusTest, ThreadAndOrderInvariant) {
+  const SchemeSpec spec = SchemeSpec::Parse("gumbel:h=1").value();
+  Detector a = Detector::Create(KeyFromSeed(6), spec).value();
+  Detector b = Detector::Create(KeyFromSeed(7), spec).value();
+  auto docs = RandomDocs(400, 120, 2000, 13);
+  auto serial = CorpusTest::Create({&a, &b}, {}).value();
+  for (const auto& d : docs) ASSERT_TRUE(serial->AddDocument(d, {}).ok());
+  CorpusTestOptions small;
+  small.spill_dir = FreshDir("threads");
+  small.memory_limit_bytes = 64 << 10;
+  auto parallel = CorpusTest::Create({&a, &b}, small).value();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = docs.size() - 1 - t; i < docs.size(); i -= 4) {
+        EXPECT_TRUE(parallel->AddDocument(docs[i], {}).ok());
+        if (i < 4) break;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ExpectSameResult(serial->Finish().value(), parallel->Finish().value());
+}
+
+TEST(CorpusTest, ContextFilterRestrictsTuples) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector det = Detector::Create(KeyFromSeed(8), spec).value();
+  auto docs = RandomDocs(20, 200, 1000, 14);
+  CorpusTestOptions opt;
+  opt.context_filter = [](uint64_t ctx) { return (ctx & 1) == 0; };
+  auto all = CorpusTest::Create({&det}, {}).value();
+  auto half = CorpusTest::Create({&det}, opt).value();
+  for (const auto& d : docs) {
+    ASSERT_TRUE(all->AddDocument(d, {}).ok());
+    ASSERT_TRUE(half->AddDocument(d, {}).ok());
+  }
+  CorpusTestResult ra = all->Finish().value(), rh = half->Finish().value();
+  EXPECT_LT(rh.unique_tuples, ra.unique_tuples * 3 / 4);
+  EXPECT_GT(rh.unique_tuples, ra.unique_tuples / 4);
+}
+
+// Many 20-token watermarked documents: no single one is conclusive, the
+// corpus is; Holm picks the right key of two.
+TEST(CorpusTest, ShortWatermarkedDocumentsDetectedAsCorpus) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  SecretKey ka = KeyFromSeed(9), kb = KeyFromSeed(10);
+  Detector da = Detector::Create(ka, spec).value(), db = Detector::Create(kb, spec).value();
+  Watermarker wb = Watermarker::Create(kb, spec).value();
+  SimulatedLm lm = SimulatedLm::Create(32000, SimulatedLm::ExponentForEntropy(32000, 4.0), 1).value();
+  auto ct = CorpusTest::Create({&da, &db}, {}).value();
+  double best_doc_log10_p = 0;
+  for (int i = 0; i < 300; ++i) {
+    SimulatedGenerationParams p;
+    p.length = 20;
+    p.seed = 1000 + i;
+    std::vector<int32_t> toks = GenerateSimulated(lm, &wb, p).value();
+    DetectOptions opt;
+    opt.prompt_tokens = p.prompt_tokens;
+    best_doc_log10_p = std::min(best_doc_log10_p, db.Score(toks, opt).value().log10_p);
+    ASSERT_TRUE(ct->AddDocument(toks, opt).ok());
+  }
+  CorpusTestResult r = ct->Finish().value();
+  EXPECT_EQ(r.best_key, 1);
+  EXPECT_LT(r.keys[1].holm_log10_p, -12);
+  EXPECT_GT(r.keys[0].holm_log10_p, -3);  // the wrong key stays null
+  EXPECT_GT(best_doc_log10_p, -12);       // no single document gets there
+}
+
+TEST(CorpusTest, RejectsBadInput) {
+  const SchemeSpec k1 = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  const SchemeSpec k2 = SchemeSpec::Parse("kgw:gamma=0.5,delta=2,h=1").value();
+  Detector a = Detector::Create(KeyFromSeed(1), k1).value(), b = Detector::Create(KeyFromSeed(2), k2).value();
+  EXPECT_FALSE(CorpusTest::Create({}, {}).ok());
+  EXPECT_FALSE(CorpusTest::Create({&a, &b}, {}).ok());
+  EXPECT_FALSE(CorpusTest::Create({&a, nullptr}, {}).ok());
+  auto ct = CorpusTest::Create({&a}, {}).value();
+  std::vector<int32_t> bad = {1, 2, -3};
+  EXPECT_FALSE(ct->AddDocument(bad, {}).ok());
+  CorpusTestResult r = ct->Finish().value();
+  EXPECT_EQ(r.documents, 0u);
+  EXPECT_EQ(r.keys[0].log10_p, 0);
+  EXPECT_FALSE(ct->Finish().ok());
+  EXPECT_FALSE(ct->AddDocument(std::vector<int32_t>{1, 2}, {}).ok());
+}
+
+// detect/ additions: ScoringTuples + TupleValues reproduce Score with dedup off.
+TEST(DetectorTuples, ReproduceScore) {
+  for (const char* s : {"kgw:gamma=0.25,delta=2,h=2", "gumbel:h=1", "kgw:gamma=0.5,delta=2,h=2,seeding=self"}) {
+    const SchemeSpec spec = SchemeSpec::Parse(s).value();
+    Detector det = Detector::Create(KeyFromSeed(3), spec).value();
+    auto docs = RandomDocs(1, 300, 100, 5);
+    DetectOptions opt;
+    opt.dedup = DedupMode::kNone;
+    opt.prompt_tokens = 3;
+    opt.ignore_ids = {7};
+    Detection d = det.Score(docs[0], opt).value();
+    auto tuples = det.ScoringTuples(docs[0], opt).value();
+    ASSERT_EQ(static_cast<int64_t>(tuples.size()), d.scored) << s;
+    std::vector<uint64_t> ctx;
+    std::vector<int32_t> ids;
+    for (const auto& t : tuples) {
+      ctx.push_back(t.context);
+      ids.push_back(t.token);
+      EXPECT_EQ(docs[0][t.position], t.token);
+    }
+    std::vector<double> v(tuples.size());
+    det.TupleValues(ctx.data(), ids.data(), ids.size(), v.data());
+    for (size_t i = 0; i < tuples.size(); ++i) {
+      EXPECT_EQ(static_cast<float>(v[i]), d.token_scores[tuples[i].position]) << s << " at " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace telltale

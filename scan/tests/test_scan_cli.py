@@ -1,0 +1,177 @@
+"""`telltale scan` CLI behaviour that needs no language model: bad input
+(error records, continuation, counts, exit 2), SIGINT (partial summary, exit
+130), byte-identical JSON/CSV for any thread count, atomic output files.
+
+Runs against $TELLTALE_BIN with the small byte-level tokenizer from
+tokenize/testdata and fresh keys from `telltale keygen`."""
+import gzip
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BIN = os.environ.get("TELLTALE_BIN", os.path.join(ROOT, "build", "cli", "telltale"))
+TOKENIZER = os.path.join(ROOT, "tokenize", "testdata", "byte_level.json")
+SCHEME = "kgw:gamma=0.25,delta=2,h=1"
+WORDS = ("the quick brown fox jumps over a lazy dog while seven wizards quietly hex "
+         "jovial bankers at dawn and nobody minds").split()
+
+
+def text(rng, n):
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keys")
+    out = []
+    for name in ("acme", "globex"):
+        path = str(d / f"{name}.key")
+        subprocess.run([BIN, "keygen", "-o", path], check=True, capture_output=True)
+        out.append(path)
+    return out
+
+
+def scan(args, keys, **kw):
+    cmd = [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", SCHEME, "--no-progress"]
+    for k in keys:
+        cmd += ["--key", k]
+    return subprocess.run(cmd + args, capture_output=True, **kw)
+
+
+def records(stdout):
+    return [json.loads(line) for line in stdout.decode().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def bad_corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    rng = random.Random(1)
+    with open(d / "a_good.jsonl", "w") as f:
+        for i in range(5):
+            f.write(json.dumps({"text": text(rng, 40)}) + "\n")
+    with open(d / "b_broken.jsonl", "w") as f:
+        f.write(json.dumps({"text": text(rng, 30)}) + "\n")
+        f.write('{"text": "unterminated\n')                       # line 2: broken JSON
+        f.write(json.dumps({"body": "no text field"}) + "\n")      # line 3: missing field
+        f.write(json.dumps({"text": text(rng, 30)}) + "\n")        # line 4: good again
+    data = gzip.compress(("\n".join(json.dumps({"text": text(rng, 50)}) for _ in range(200)) + "\n").encode())
+    with open(d / "c_truncated.jsonl.gz", "wb") as f:
+        f.write(data[: len(data) // 2])
+    with open(d / "d_junk.jsonl", "wb") as f:
+        f.write(bytes(random.Random(2).randrange(256) for _ in range(3000)))
+    open(d / "e_empty.txt", "w").close()
+    with open(d / "f_invalid_utf8.txt", "wb") as f:
+        f.write(b"valid words then \xff\xfe bad bytes " + text(rng, 20).encode())
+    return d
+
+
+def test_bad_input_error_records_counts_and_exit_2(bad_corpus, keys, tmp_path):
+    csv = tmp_path / "out.csv"
+    r = scan([str(bad_corpus), "--json", "--threads", "2", "--csv", str(csv)], keys)
+    assert r.returncode == 2, r.stderr
+    recs = records(r.stdout)
+    assert recs[0]["type"] == "begin" and recs[-1]["type"] == "summary"
+    errors = [x["data"] for x in recs if x["type"] == "error"]
+    docs = [x["data"] for x in recs if x["type"] == "document"]
+    summary = recs[-1]["data"]
+    # Every error names the file, the line and why.
+    by_file = {}
+    for e in errors:
+        assert e["reason"], e
+        by_file.setdefault(os.path.basename(e["source"]), []).append(e)
+    assert sorted(e["line"] for e in by_file["b_broken.jsonl"]) == [2, 3]
+    assert "c_truncated.jsonl.gz" in by_file
+    assert "d_junk.jsonl" in by_file
+    # Scanning continued after each error: the good line after the broken ones and the files after.
+    scanned = [d for d in docs if d["status"] == "scanned"]
+    assert any(os.path.basename(d["source"]) == "b_broken.jsonl" and d["line"] == 4 for d in scanned)
+    assert any(os.path.basename(d["source"]) == "f_invalid_utf8.txt" for d in scanned)
+    # The good prefix of the truncated gzip was scanned before the error.
+    assert any(os.path.basename(d["source"]) == "c_truncated.jsonl.gz" for d in scanned)
+    skipped = [d for d in docs if d["status"] == "skipped"]
+    assert any(os.path.basename(d["source"]) == "e_empty.txt" for d in skipped)
+    # Counts: nothing silently dropped.
+    assert summary["documents"] == len(scanned)
+    assert summary["skipped"] == len(skipped)
+    assert summary["failed"] == len(errors) > 0
+    assert summary["items"] == len(scanned) + len(skipped) + len(errors)
+    assert summary["partial"] is False
+    # Output in input order, indices consecutive.
+    idx = [x["data"]["index"] for x in recs if x["type"] in ("document", "error")]
+    assert idx == list(range(len(idx)))
+    assert b"error" in r.stderr
+    rows = csv.read_text().splitlines()
+    assert len(rows) == 1 + summary["items"]
+
+
+def test_threads_give_byte_identical_output(bad_corpus, keys, tmp_path):
+    outs = []
+    for threads in ("1", "2", "3"):
+        csv = tmp_path / f"t{threads}.csv"
+        html = tmp_path / f"t{threads}.html"
+        r = scan([str(bad_corpus), "--json", "--json-text", "--threads", threads, "--csv", str(csv),
+                  "--html", str(html)], keys)
+        assert r.returncode == 2
+        outs.append((r.stdout, csv.read_bytes(), html.read_bytes()))
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_invalid_utf8_text_is_carried_as_base64(bad_corpus, keys):
+    r = scan([str(bad_corpus / "f_invalid_utf8.txt"), "--json", "--json-text"], keys)
+    doc = [x["data"] for x in records(r.stdout) if x["type"] == "document"][0]
+    assert "text" not in doc
+    import base64
+    raw = base64.b64decode(doc["text_base64"])
+    assert raw == (bad_corpus / "f_invalid_utf8.txt").read_bytes()
+
+
+def test_sigint_gives_partial_summary(keys, tmp_path):
+    big = tmp_path / "big.txt"
+    rng = random.Random(3)
+    line = text(rng, 30)
+    with open(big, "w") as f:
+        for i in range(300000):
+            f.write(f"{i} {line}\n")
+    cmd = [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", SCHEME, "--no-progress", "--lines", "--json",
+           "--threads", "1", "--key", keys[0], str(big)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()  # begin
+    second = p.stdout.readline()  # first document: the scan is under way
+    assert json.loads(first)["type"] == "begin" and json.loads(second)["type"] == "document"
+    p.send_signal(signal.SIGINT)
+    rest = p.stdout.read()  # the pipe's buffered remainder, then EOF at exit
+    err = p.stderr.read()
+    p.wait(timeout=120)
+    assert p.returncode == 130, err
+    recs = [json.loads(first), json.loads(second)] + records(rest)
+    summary = recs[-1]
+    assert summary["type"] == "summary"
+    assert summary["data"]["partial"] is True
+    assert summary["data"]["corpus"]["partial"] is True
+    docs = [x for x in recs if x["type"] == "document"]
+    assert 0 < summary["data"]["documents"] == len(docs) < 300000
+
+
+def test_bad_arguments_exit_2(keys, tmp_path):
+    r = scan([str(tmp_path), "--alpha", "2"], keys)
+    assert r.returncode == 2 and b"alpha" in r.stderr
+    r = scan([str(tmp_path), "--normalize", "bogus"], keys)
+    assert r.returncode == 2
+    r = scan([str(tmp_path / "missing.txt"), "--memory", "12Q"], keys)
+    assert r.returncode == 2 and b"memory" in r.stderr
+
+
+def test_html_and_csv_written_atomically_and_no_temp_left(bad_corpus, keys, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    r = scan([str(bad_corpus / "a_good.jsonl"), "--csv", str(out / "r.csv"), "--html", str(out / "r.html")], keys)
+    assert r.returncode in (0, 1), r.stderr
+    assert sorted(os.listdir(out)) == ["r.csv", "r.html"]
+    assert b"documents read" in r.stdout
