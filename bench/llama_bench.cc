@@ -128,6 +128,25 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::vector<int32_t> prompt = (*gen)->Tokenize("It is a truth universally acknowledged, that", true).value();
+    {
+      // A/A control: the baseline chain against an identical one, i.e. the
+      // noise floor of the ratios below on this machine.
+      llama_sampler* a = Chain(**gen, nullptr);
+      llama_sampler* b = Chain(**gen, nullptr);
+      TokensPerSecond(**gen, a, prompt, n);
+      std::vector<double> ta, tb;
+      for (int r = 0; r < rounds; ++r) {
+        if (r % 2 == 0) ta.push_back(TokensPerSecond(**gen, a, prompt, n));
+        tb.push_back(TokensPerSecond(**gen, b, prompt, n));
+        if (r % 2 == 1) ta.push_back(TokensPerSecond(**gen, a, prompt, n));
+      }
+      const double ma = Median(ta), mb = Median(tb);
+      std::string name = path.substr(path.find_last_of('/') + 1);
+      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12s\n", name.c_str(), "(A/A control: no watermark)",
+                  (*gen)->n_vocab(), ma, mb, mb / ma, (1 - mb / ma) * 100, "-");
+      llama_sampler_free(a);
+      llama_sampler_free(b);
+    }
     for (const char* spec : {"kgw:gamma=0.25,delta=2,h=1", "gumbel:h=1"}) {
       auto wm = std::make_shared<const telltale::Watermarker>(
           telltale::Watermarker::Create(key, telltale::SchemeSpec::Parse(spec).value()).value());
@@ -136,8 +155,10 @@ int main(int argc, char** argv) {
       TokensPerSecond(**gen, base, prompt, n);  // warm-up
       std::vector<double> b, w;
       for (int r = 0; r < rounds; ++r) {
-        b.push_back(TokensPerSecond(**gen, base, prompt, n));
+        // Alternate which goes first, so order effects cancel.
+        if (r % 2 == 0) b.push_back(TokensPerSecond(**gen, base, prompt, n));
         w.push_back(TokensPerSecond(**gen, with, prompt, n));
+        if (r % 2 == 1) b.push_back(TokensPerSecond(**gen, base, prompt, n));
       }
       const double mb = Median(b), mw = Median(w);
       std::string name = path.substr(path.find_last_of('/') + 1);

@@ -10,7 +10,9 @@ libllama part runs telltale_llama_bench. The server part starts the patched
 llama-server once per model (one slot, --tt-scheme kgw) with a policy that
 lets the bench tenant opt out, then alternates watermarked and opted-out
 requests (the opted-out chain is exactly llama-server's stock chain) and
-compares the server-reported generation speed (timings.predicted_per_second).
+compares tokens per CPU-second of the server process (summed over its
+threads from /proc/<pid>/task/*/schedstat, so other load on a shared
+machine does not count), next to the server-reported wall-clock speed.
 """
 import argparse
 import json
@@ -35,6 +37,18 @@ def post(port, body):
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=600) as r:
         return json.loads(r.read())
+
+
+def cpu_seconds(pid):
+    """CPU time of every thread of the process, in seconds (ns resolution)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that just exited
+    return total * 1e-9
 
 
 def server_bench(a, model, scheme, work):
@@ -68,13 +82,18 @@ def server_bench(a, model, scheme, work):
         body = {"user": "bench", "prompt": "It is a truth universally acknowledged, that", "n_predict": a.n,
                 "ignore_eos": True, "cache_prompt": False, "seed": 1}
         post(port, body)  # warm-up
-        speeds = {True: [], False: []}
-        for _ in range(a.rounds):
-            for wm in (False, True):
-                r = post(port, dict(body, tt_watermark=wm))
-                assert r["tokens_predicted"] == a.n, r["tokens_predicted"]
-                speeds[wm].append(r["timings"]["predicted_per_second"])
-        return statistics.median(speeds[False]), statistics.median(speeds[True])
+        cpu = {True: [], False: []}
+        wall = {True: [], False: []}
+        for r in range(a.rounds):
+            for wm in ((False, True) if r % 2 == 0 else (True, False)):
+                c0 = cpu_seconds(proc.pid)
+                res = post(port, dict(body, tt_watermark=wm))
+                c1 = cpu_seconds(proc.pid)
+                assert res["tokens_predicted"] == a.n, res["tokens_predicted"]
+                cpu[wm].append(a.n / (c1 - c0))
+                wall[wm].append(res["timings"]["predicted_per_second"])
+        m = statistics.median
+        return m(cpu[False]), m(cpu[True]), m(wall[False]), m(wall[True])
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -99,15 +118,17 @@ def main():
     print(f"== libllama ({a.threads} thread(s), {a.n} tokens per run, median of {a.rounds})", flush=True)
     subprocess.run([a.bench, "--model", reflm, "--model", rnd, "-n", str(a.n), "--rounds", str(a.rounds),
                     "--threads", str(a.threads)], check=True)
-    print(f"== llama-server (1 slot, {a.n} tokens per request, median of {a.rounds}; "
-          "baseline = opted-out requests, i.e. the stock sampler chain)", flush=True)
-    print(f"{'model':28} {'scheme':26} {'base tok/s':>12} {'wm tok/s':>12} {'ratio':>8} {'loss %':>8}")
+    print(f"== llama-server (1 slot, {a.n} tokens per request, median of {a.rounds}; baseline = opted-out "
+          "requests, i.e. the stock sampler chain; tok/CPU-s from the server's /proc schedstat, "
+          "wall tok/s as the server reports it)", flush=True)
+    print(f"{'model':28} {'scheme':26} {'base tok/CPU-s':>14} {'wm tok/CPU-s':>14} {'ratio':>8} {'loss %':>8}"
+          f" {'wall ratio':>10}")
     with tempfile.TemporaryDirectory() as work:
         for model in (reflm, rnd):
             for scheme in ("kgw:gamma=0.25,delta=2,h=1", "gumbel:h=1"):
-                base, wm = server_bench(a, model, scheme, work)
-                print(f"{os.path.basename(model):28} {scheme:26} {base:12.1f} {wm:12.1f} {wm / base:8.4f} "
-                      f"{(1 - wm / base) * 100:8.2f}", flush=True)
+                base, wm, wall_base, wall_wm = server_bench(a, model, scheme, work)
+                print(f"{os.path.basename(model):28} {scheme:26} {base:14.1f} {wm:14.1f} {wm / base:8.4f} "
+                      f"{(1 - wm / base) * 100:8.2f} {wall_wm / wall_base:10.4f}", flush=True)
     return 0
 
 

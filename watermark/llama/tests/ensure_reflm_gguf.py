@@ -14,17 +14,19 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "datasets"))
 
-from reflm import gguf_export, llama_src  # noqa: E402
 
 
 def main() -> int:
     weights = os.path.join(ROOT, "datasets", "reflm", "weights")
-    out = os.environ.get("TT_LLAMA_MODEL") or os.path.join(llama_src.cache_dir(), "reflm", "reflm.gguf")
+    cache = os.environ.get("TELLTALE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "telltale")
+    out = os.environ.get("TT_LLAMA_MODEL") or os.path.join(cache, "reflm", "reflm.gguf")
     with open(os.path.join(weights, "model.json"), "rb") as f:
         source = hashlib.sha256(f.read()).hexdigest() + " f32\n"
     sidecar = out + ".source"
     have = open(sidecar).read() if os.path.exists(sidecar) else ""
     if not os.path.exists(out) or have != source:
+        # Imported only here: the reflm package loads torch (seconds).
+        from reflm import gguf_export  # noqa: E402
         os.makedirs(os.path.dirname(out), exist_ok=True)
         gguf_export.export(weights, out, "f32")
         with open(sidecar + ".tmp", "w") as f:

@@ -10,6 +10,7 @@ both tenant keys (TT_TELLTALE). Every 200-token watermarked completion must
 be attributed to its tenant at p < 1e-6; opted-out ones must give p > 1e-3.
 """
 import concurrent.futures
+import hashlib
 import json
 import os
 import signal
@@ -83,8 +84,11 @@ def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("llama_server")
     keys = work / "keys"
     keys.mkdir()
+    # Tenant keys derived from one master key, as a provider would issue them.
+    subprocess.run([cli, "keygen", "-o", str(work / "master.key")], check=True, capture_output=True)
     for tenant in ("acme", "globex"):
-        subprocess.run([cli, "keygen", "-o", str(keys / f"{tenant}.key")], check=True, capture_output=True)
+        subprocess.run([cli, "key", "derive", str(work / "master.key"), "--tenant", tenant, "--region", "eu",
+                        "--epoch", "2026-11", "-o", str(keys / f"{tenant}.key")], check=True, capture_output=True)
     policy = work / "policy"
     policy.write_text("telltale-llama-policy v1\ndefault opt_out=deny\ntenant acme opt_out=allow\n")
     record = work / "records.jsonl"
@@ -191,6 +195,28 @@ def test_tenants_attributed_and_opt_outs_clean(server):
         else:
             assert r["tenant"] == "acme" and r["key_id"] == ""
     assert sum(not r["watermarked"] for r in records) == 4
+    digests = {hashlib.sha256(t.encode("utf-8")).hexdigest() for t, _ in results}
+    assert {r["response_sha256"] for r in records} == digests
+
+    # The records feed the provenance component: sign acme's watermarked
+    # responses as a generation batch.
+    w, cli = server["work"], server["cli"]
+    responses = w / "acme.responses"
+    responses.write_text("".join(r["response_sha256"] + "\n" for r in records
+                                 if r["tenant"] == "acme" and r["watermarked"]))
+    with open(w / "provider.vkey", "w") as out:
+        subprocess.run([cli, "key", "signing-gen", "--name", "log.example", "-o", str(w / "provider.sk")],
+                       check=True, stdout=out)
+    subprocess.run([cli, "commit", "create", "--key", str(server["keys"] / "acme.key"), "--scheme", SCHEME,
+                    "--tokenizer-digest", hashlib.sha256(open(server["model"], "rb").read()).hexdigest(),
+                    "-o", str(w / "acme.opening")], check=True, capture_output=True)
+    signed = subprocess.run([cli, "sign", "generation-batch", "--signing-key", str(w / "provider.sk"),
+                             "--opening", str(w / "acme.opening"), "--model", "reflm",
+                             "--start", "2026-11-01T00:00:00Z", "--end", "2026-11-02T00:00:00Z",
+                             "--responses", str(responses), "-o", str(w / "batch.dsse")],
+                            capture_output=True, text=True)
+    assert signed.returncode == 0, signed.stderr
+    assert (w / "batch.dsse").stat().st_size > 0
 
 
 def test_refusals(server):
