@@ -1,0 +1,97 @@
+// LlamaGateway: tenant resolution, opt-out policy and records.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "common/file_io.h"
+#include "crypto/key_file.h"
+#include "llama.h"
+#include "watermark/llama/llama_gateway.h"
+#include "watermark/llama/watermark_sampler.h"
+
+namespace telltale {
+namespace {
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("tt_llama_gw_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "keys");
+    for (const char* tenant : {"acme", "globex"}) {
+      KeyFile f{KeyFile::Kind::kMaster, {}, {}, SecretKey::Generate().value()};
+      ASSERT_TRUE(SaveKeyFile(f, (dir_ / "keys" / (std::string(tenant) + ".key")).string()).ok());
+    }
+    ASSERT_TRUE(WriteFileAtomically((dir_ / "policy").string(),
+                                    "telltale-llama-policy v1\ntenant acme opt_out=allow\n").ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(GatewayTest, ResolvesTenantsAppliesPolicyAndRecords) {
+  const std::string records = (dir_ / "records.jsonl").string();
+  auto gw = LlamaGateway::Create("kgw:gamma=0.25", (dir_ / "keys").string(), (dir_ / "policy").string(), records);
+  ASSERT_TRUE(gw.ok()) << gw.status().message();
+
+  auto acme = (*gw)->Resolve("acme", true, 4096, 1);
+  ASSERT_TRUE(acme.ok()) << acme.status().message();
+  ASSERT_NE(acme->sampler, nullptr);
+  EXPECT_TRUE(WatermarkSampler::Is(acme->sampler));
+  EXPECT_FALSE(acme->selects);
+  EXPECT_EQ(acme->key_id.size(), 32u);
+  auto globex = (*gw)->Resolve("globex", true, 4096, 1);
+  ASSERT_TRUE(globex.ok());
+  EXPECT_NE(globex->key_id, acme->key_id);
+  llama_sampler_free(acme->sampler);
+  llama_sampler_free(globex->sampler);
+
+  auto opted = (*gw)->Resolve("acme", false, 4096, 1);
+  ASSERT_TRUE(opted.ok());
+  EXPECT_EQ(opted->sampler, nullptr);
+  EXPECT_EQ(opted->key_id, "");
+
+  auto refused = (*gw)->Resolve("globex", false, 4096, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("may not opt out"), std::string::npos);
+
+  auto unknown = (*gw)->Resolve("initech", true, 4096, 1);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE((*gw)->Resolve("", true, 4096, 1).ok());
+  EXPECT_FALSE((*gw)->Resolve("../keys/acme", true, 4096, 1).ok());
+
+  CompletionRecord r;
+  r.tenant = "acme";
+  r.key_id = "00112233445566778899aabbccddeeff";
+  r.watermarked = true;
+  r.prompt_tokens = 7;
+  r.completion_tokens = 200;
+  r.text = "abc";
+  ASSERT_TRUE((*gw)->Record(r).ok());
+  std::string text = ReadFile(records).value();
+  EXPECT_NE(text.find("\"tenant\":\"acme\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"completion_tokens\":200"), std::string::npos) << text;
+  // SHA-256("abc")
+  EXPECT_NE(text.find("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), std::string::npos);
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST_F(GatewayTest, RejectsBadConfiguration) {
+  EXPECT_FALSE(LlamaGateway::Create("nope", (dir_ / "keys").string(), "", "").ok());
+  EXPECT_FALSE(LlamaGateway::Create("kgw", (dir_ / "missing").string(), "", "").ok());
+  EXPECT_FALSE(LlamaGateway::Create("kgw", (dir_ / "keys").string(), (dir_ / "missing-policy").string(), "").ok());
+  ASSERT_EQ(::chmod((dir_ / "keys" / "acme.key").c_str(), 0644), 0);
+  auto gw = LlamaGateway::Create("kgw", (dir_ / "keys").string(), "", "");
+  ASSERT_TRUE(gw.ok());
+  auto r = (*gw)->Resolve("acme", true, 4096, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace telltale
