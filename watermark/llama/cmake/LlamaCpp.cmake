@@ -17,9 +17,20 @@ execute_process(
           "${_llama_src_py}"
   OUTPUT_VARIABLE TELLTALE_LLAMA_SOURCE ERROR_VARIABLE _llama_err RESULT_VARIABLE _llama_rc
   OUTPUT_STRIP_TRAILING_WHITESPACE)
+set(TELLTALE_LLAMA_SOURCE_OK TRUE)
 if(NOT _llama_rc EQUAL 0)
-  message(FATAL_ERROR "TELLTALE_WITH_LLAMA: fetching llama.cpp (npm pack node-llama-cpp@3.22.1) failed:\n"
-                      "${_llama_err}\nConfigure with -DTELLTALE_WITH_LLAMA=OFF to build without it.")
+  # The last line of the Python traceback says what failed.
+  string(STRIP "${_llama_err}" _llama_err)
+  string(REGEX REPLACE ".*\n" "" _llama_err "${_llama_err}")
+  if(_tt_llama_explicit)
+    message(FATAL_ERROR "TELLTALE_WITH_LLAMA: fetching llama.cpp (npm pack node-llama-cpp@3.22.1) failed:\n"
+                        "${_llama_err}\nConfigure with -DTELLTALE_WITH_LLAMA=OFF to build without it.")
+  endif()
+  message(WARNING "TELLTALE_WITH_LLAMA: turned OFF because fetching llama.cpp (npm pack node-llama-cpp@3.22.1) "
+                  "failed:\n${_llama_err}\nConfigure with -DTELLTALE_WITH_LLAMA=ON to retry.")
+  set(TELLTALE_WITH_LLAMA OFF CACHE BOOL "Build the llama.cpp sampler and watermarking llama-server (needs npm and git)" FORCE)
+  set(TELLTALE_LLAMA_SOURCE_OK FALSE)
+  return()
 endif()
 execute_process(COMMAND git -C "${TELLTALE_LLAMA_SOURCE}" rev-parse HEAD OUTPUT_VARIABLE _llama_commit
                 OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _llama_rc)
