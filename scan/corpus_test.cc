@@ -16,16 +16,18 @@ namespace {
 
 using Record = CorpusTest::Record;
 
-bool RecordLess(const Record& a, const Record& b) {
+// Sorted by fingerprint, so partitions (top byte) are contiguous ranges.
+inline bool RecordLess(const Record& a, const Record& b) {
   const uint64_t fa = a.fp, fb = b.fp;
   if (fa != fb) return fa < fb;
   return a.token < b.token;
 }
+constexpr auto kRecordLess = [](const Record& a, const Record& b) { return RecordLess(a, b); };
 
 // Sorts and keeps the first record of each fingerprint (the smallest token:
 // deterministic even in the 2^-64 case of two tuples sharing a fingerprint).
 void SortUnique(std::vector<Record>* v) {
-  std::sort(v->begin(), v->end(), RecordLess);
+  std::sort(v->begin(), v->end(), kRecordLess);
   auto last = std::unique(v->begin(), v->end(), [](const Record& a, const Record& b) { return a.fp == b.fp; });
   v->erase(last, v->end());
 }
@@ -37,8 +39,7 @@ int PartitionOf(uint64_t fp) { return static_cast<int>(fp >> 56); }
 CorpusTest::CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options)
     : detectors_(std::move(detectors)),
       options_(std::move(options)),
-      runs_(kPartitions),
-      buffer_(kPartitions) {}
+      runs_(kPartitions) {}
 
 CorpusTest::~CorpusTest() { RemoveSpillFiles(); }
 
@@ -71,30 +72,48 @@ Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOpti
   if (finished_) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
   ++documents_;
   tokens_seen_ += local.size();
-  for (const Record& r : local) buffer_[PartitionOf(r.fp)].push_back(r);
-  buffer_records_ += local.size();
   // A quarter of the budget buffers new tuples; the rest holds the runs.
   const uint64_t buffer_cap = std::max<uint64_t>(4096, options_.memory_limit_bytes / 4 / sizeof(Record));
+  if (buffer_.capacity() == 0) {
+    // Reserving the whole buffer once avoids re-copying it as it grows; the
+    // OS backs only the pages actually written.
+    buffer_.reserve(static_cast<size_t>(buffer_cap) + 4096);
+  }
+  buffer_.insert(buffer_.end(), local.begin(), local.end());
+  buffer_records_ += local.size();
   if (buffer_records_ >= buffer_cap) TT_RETURN_IF_ERROR(CompactLocked());
   return Status::Ok();
 }
 
-Status CorpusTest::CompactLocked() {
+void CorpusTest::SortBufferLocked() {
+  SortUnique(&buffer_);
+  // Partition p is buffer_[bounds_[p], bounds_[p + 1]).
+  buffer_bounds_.assign(kPartitions + 1, buffer_.size());
+  size_t i = 0;
   for (int p = 0; p < kPartitions; ++p) {
-    std::vector<Record>& buf = buffer_[p];
-    if (buf.empty()) continue;
-    SortUnique(&buf);
+    buffer_bounds_[p] = i;
+    while (i < buffer_.size() && PartitionOf(buffer_[i].fp) == p) ++i;
+  }
+}
+
+Status CorpusTest::CompactLocked() {
+  SortBufferLocked();
+  for (int p = 0; p < kPartitions; ++p) {
+    const Record* b = buffer_.data() + buffer_bounds_[p];
+    const Record* e = buffer_.data() + buffer_bounds_[p + 1];
+    if (b == e) continue;
     std::vector<Record>& run = runs_[p];
     std::vector<Record> merged;
-    merged.reserve(run.size() + buf.size());
-    std::merge(run.begin(), run.end(), buf.begin(), buf.end(), std::back_inserter(merged), RecordLess);
+    merged.reserve(run.size() + static_cast<size_t>(e - b));
+    std::merge(run.begin(), run.end(), b, e, std::back_inserter(merged), kRecordLess);
     auto last =
-        std::unique(merged.begin(), merged.end(), [](const Record& a, const Record& b) { return a.fp == b.fp; });
+        std::unique(merged.begin(), merged.end(), [](const Record& x, const Record& y) { return x.fp == y.fp; });
     merged.erase(last, merged.end());
     run_records_ += merged.size() - run.size();
     run.swap(merged);
-    std::vector<Record>().swap(buf);
   }
+  buffer_.clear();  // keeps the reserved capacity for the next round
+  buffer_bounds_.clear();
   buffer_records_ = 0;
   const uint64_t run_cap = (options_.memory_limit_bytes - options_.memory_limit_bytes / 4) / sizeof(Record);
   if (run_records_ > run_cap) TT_RETURN_IF_ERROR(SpillLocked());
@@ -176,9 +195,9 @@ Status CorpusTest::LoadPartition(int part, std::vector<Record>* out) {
     if (!ok) return Status::DataLoss("corpus test: spill file " + sf.path + " is shorter than written");
   }
   out->insert(out->end(), runs_[part].begin(), runs_[part].end());
-  out->insert(out->end(), buffer_[part].begin(), buffer_[part].end());
+  out->insert(out->end(), buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_bounds_[part]),
+              buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_bounds_[part + 1]));
   std::vector<Record>().swap(runs_[part]);
-  std::vector<Record>().swap(buffer_[part]);
   SortUnique(out);
   return Status::Ok();
 }
@@ -192,6 +211,7 @@ StatusOr<CorpusTestResult> CorpusTest::Finish() {
     ~Cleanup() { self->RemoveSpillFiles(); }
   } cleanup{this};
 
+  SortBufferLocked();  // LoadPartition takes each partition's range of it
   const size_t k = detectors_.size();
   std::vector<double> sums(k, 0.0);
   uint64_t unique = 0;

@@ -106,6 +106,7 @@ class CorpusTest {
   static constexpr int kPartitions = 256;
   CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options);
   Status CompactLocked();
+  void SortBufferLocked();
   Status SpillLocked();
   Status EnsureSpillDirLocked();
   void RemoveSpillFiles();
@@ -115,7 +116,8 @@ class CorpusTest {
   CorpusTestOptions options_;
   mutable std::mutex mu_;
   std::vector<std::vector<Record>> runs_;     // per partition: sorted, unique
-  std::vector<std::vector<Record>> buffer_;   // per partition: unsorted
+  std::vector<Record> buffer_;                // new tuples, unsorted until SortBufferLocked
+  std::vector<size_t> buffer_bounds_;         // after SortBufferLocked: partition p's range
   uint64_t run_records_ = 0, buffer_records_ = 0;
   uint64_t documents_ = 0, tokens_seen_ = 0;
   std::string spill_path_;                    // private directory, "" until the first spill

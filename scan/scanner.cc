@@ -145,7 +145,8 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
   WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha)};
   wctx.detect.per_token = true;  // spans and the HTML token view need the marks
 
-  const uint64_t max_in_flight = 16 * uint64_t{config.threads} + 64;
+  constexpr size_t kBatch = 32;
+  const uint64_t max_in_flight = 64 * uint64_t{config.threads} + 256;
   std::mutex mu;
   std::condition_variable work_cv, result_cv, space_cv;
   std::deque<Work> queue;
@@ -176,7 +177,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
       space_cv.wait(lock, [&] { return abort || next_seq - next_emit < max_in_flight; });
       if (abort) break;
       queue.push_back(Work{next_seq++, std::move(item)});
-      work_cv.notify_one();
+      if (queue.size() == 1 || queue.size() % kBatch == 0) work_cv.notify_one();
     }
     std::lock_guard<std::mutex> lock(mu);
     reader_done = true;
@@ -184,22 +185,35 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
     result_cv.notify_all();
   });
 
+  // Workers take items in batches: one lock round-trip and at most one
+  // wake-up per batch instead of per document (thread hand-offs dominated
+  // the profile with small documents).
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < config.threads; ++t) {
     workers.emplace_back([&] {
+      std::vector<Work> batch;
+      std::vector<std::pair<uint64_t, DocumentResult>> done;
       for (;;) {
-        Work w;
+        batch.clear();
         {
           std::unique_lock<std::mutex> lock(mu);
           work_cv.wait(lock, [&] { return abort || reader_done || !queue.empty(); });
           if (abort || queue.empty()) return;
-          w = std::move(queue.front());
-          queue.pop_front();
+          const size_t share = std::max<size_t>(1, std::min(kBatch, queue.size() / config.threads));
+          for (size_t i = 0; i < share && !queue.empty(); ++i) {
+            batch.push_back(std::move(queue.front()));
+            queue.pop_front();
+          }
         }
-        DocumentResult r = ProcessItem(wctx, std::move(w.item));
+        done.clear();
+        for (Work& w : batch) done.emplace_back(w.seq, ProcessItem(wctx, std::move(w.item)));
         std::lock_guard<std::mutex> lock(mu);
-        ready.emplace(w.seq, std::move(r));
-        result_cv.notify_all();
+        bool wake = false;
+        for (auto& [seq, r] : done) {
+          wake |= seq == next_emit;
+          ready.emplace(seq, std::move(r));
+        }
+        if (wake) result_cv.notify_one();  // only the emitter waits here, for next_emit
       }
     });
   }
