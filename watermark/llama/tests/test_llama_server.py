@@ -22,7 +22,10 @@ import urllib.request
 
 import pytest
 
-SCHEME = "kgw:gamma=0.25,delta=2,h=1"
+# A bias scheme (first in the chain) and a sampling scheme (replacing dist).
+# gumbel with h=1 is deterministic on one token of context and loops within
+# 200 tokens (few distinct scored tuples); h=4 does not.
+SCHEMES = ["kgw:gamma=0.25,delta=2,h=1", "gumbel:h=4"]
 N_PREDICT = 200
 PROMPTS = ["It is a truth universally acknowledged, that",
            "In the beginning God created",
@@ -78,8 +81,9 @@ def _text_of(path, stream, raw):
     return text, n
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=SCHEMES)
+def server(request, tmp_path_factory):
+    scheme = request.param
     exe, lib, model, cli = (_env(v) for v in ("TT_LLAMA_SERVER", "TT_LLAMA_LIB", "TT_LLAMA_MODEL", "TT_TELLTALE"))
     work = tmp_path_factory.mktemp("llama_server")
     keys = work / "keys"
@@ -96,7 +100,7 @@ def server(tmp_path_factory):
     log = open(work / "server.log", "w")
     proc = subprocess.Popen([exe, "-m", model, "--host", "127.0.0.1", "--port", str(port), "-np", "4",
                              "-c", "2048", "-t", "2", "--seed", "1",
-                             "--tt-lib", lib, "--tt-scheme", SCHEME, "--tt-keys-dir", str(keys),
+                             "--tt-lib", lib, "--tt-scheme", scheme, "--tt-keys-dir", str(keys),
                              "--tt-policy", str(policy), "--tt-record", str(record)],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -113,7 +117,8 @@ def server(tmp_path_factory):
             if time.time() > deadline:
                 pytest.fail("llama-server did not become healthy in 120 s")
             time.sleep(0.3)
-        yield {"port": port, "keys": keys, "record": record, "work": work, "cli": cli, "model": model}
+        yield {"port": port, "keys": keys, "record": record, "work": work, "cli": cli, "model": model,
+               "scheme": scheme}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -151,7 +156,7 @@ def _detect(server, texts):
     assert tok.returncode == 0, tok.stderr
     ids = server["work"] / "ids.txt"
     ids.write_text(tok.stdout)
-    det = subprocess.run([server["cli"], "detect", "--json", "--scheme", SCHEME, "--tokens", str(ids),
+    det = subprocess.run([server["cli"], "detect", "--json", "--scheme", server["scheme"], "--tokens", str(ids),
                           "--key", str(server["keys"] / "acme.key"), "--key", str(server["keys"] / "globex.key")],
                          capture_output=True, text=True)
     assert det.returncode in (0, 1), det.stderr
@@ -191,7 +196,8 @@ def test_tenants_attributed_and_opt_outs_clean(server):
     for r in records:
         assert r["completion_tokens"] == N_PREDICT
         if r["watermarked"]:
-            assert r["key_id"] == ids[r["tenant"]] and r["scheme"].startswith("kgw.v1")
+            family = server["scheme"].split(":")[0]
+            assert r["key_id"] == ids[r["tenant"]] and r["scheme"].startswith(family + ".v1:"), r
         else:
             assert r["tenant"] == "acme" and r["key_id"] == ""
     assert sum(not r["watermarked"] for r in records) == 4
@@ -207,7 +213,7 @@ def test_tenants_attributed_and_opt_outs_clean(server):
     with open(w / "provider.vkey", "w") as out:
         subprocess.run([cli, "key", "signing-gen", "--name", "log.example", "-o", str(w / "provider.sk")],
                        check=True, stdout=out)
-    subprocess.run([cli, "commit", "create", "--key", str(server["keys"] / "acme.key"), "--scheme", SCHEME,
+    subprocess.run([cli, "commit", "create", "--key", str(server["keys"] / "acme.key"), "--scheme", server["scheme"],
                     "--tokenizer-digest", hashlib.sha256(open(server["model"], "rb").read()).hexdigest(),
                     "-o", str(w / "acme.opening")], check=True, capture_output=True)
     signed = subprocess.run([cli, "sign", "generation-batch", "--signing-key", str(w / "provider.sk"),
