@@ -170,6 +170,24 @@ def fmt_p(x: float) -> str:
     return f"1e{x:.1f}" if x > -1000 else f"1e{x:.0f}"
 
 
+def needed(s: dict, what: str):
+    """First crossing of 1e-6, shown only when the final p is below it too
+    (a first crossing alone is not a test result)."""
+    return s[f"{what}_to_1e-6"] if s["log10_p"] <= -6 and s[f"{what}_to_1e-6"] else "-"
+
+
+def served_table(out: dict) -> str:
+    lines = ["| scheme | wm % | open on served pool | tokens to 1e-6 | wrong key | controls (min) | fresh texts |",
+             "|---|---|---|---|---|---|---|"]
+    for r in out["rows"]:
+        s = r["served"]
+        ctrl = min(s["controls_log10_p"] + r["served_wrong_key"]["controls_log10_p"])
+        fresh = f"{fmt_p(r['fresh']['log10_p'])} ({r['fresh']['texts']} texts)" if "fresh" in r else "-"
+        lines.append(f"| {r['scheme']} | {r['fraction'] * 100:g} | {fmt_p(s['log10_p'])} | {needed(s, 'tokens')} | "
+                     f"{fmt_p(r['served_wrong_key']['log10_p'])} | {fmt_p(ctrl)} | {fresh} |")
+    return "\n".join(lines)
+
+
 def table(out: dict) -> str:
     lines = ["| scheme | wm % | dataset | dataset+sketch | open | open+sketch | open tokens to 1e-6 | closed "
              "(queries, tokens to 1e-6) | wrong key (dataset / open) | controls (min) |",
@@ -182,8 +200,8 @@ def table(out: dict) -> str:
         lines.append(
             f"| {r['scheme']} | {r['fraction'] * 100:g} | {fmt_p(r['dataset']['log10_p'])} | "
             f"{fmt_p(ds['log10_p']) if ds else 'n/a'} | {fmt_p(r['open']['log10_p'])} | "
-            f"{fmt_p(os_['log10_p']) if os_ else 'n/a'} | {r['open']['tokens_to_1e-6'] or '-'} | "
-            f"{fmt_p(c['log10_p'])} ({c['queries_to_1e-6'] or '-'}, {c['tokens_to_1e-6'] or '-'}) | "
+            f"{fmt_p(os_['log10_p']) if os_ else 'n/a'} | {needed(r['open'], 'tokens')} | "
+            f"{fmt_p(c['log10_p'])} ({needed(c, 'queries')}, {needed(c, 'tokens')}) | "
             f"{fmt_p(r['dataset_wrong_key']['log10_p'])} / {fmt_p(r['open_wrong_key']['log10_p'])} | {fmt_p(ctrl)} |")
     return "\n".join(lines)
 
@@ -200,6 +218,7 @@ def main() -> int:
         out = served_pool(p, log=lambda s: print(s, flush=True))
         path = args.out or os.path.join(radio.cache_dir(), "served.json")
         radio.write_atomic(path, json.dumps(out, indent=1).encode() + b"\n")
+        print(served_table(out))
         print(f"total {out['seconds']:.0f} s; results in {path}")
         return 0
     out = run(p, log=lambda s: print(s, flush=True))
