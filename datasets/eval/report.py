@@ -130,6 +130,23 @@ ATTACK_NOTES = {
 }
 
 
+_ATTACK_ORDER = ("substitute", "delete_words", "truncate", "synonym", "homoglyph_zw", "scan_clean",
+                 "homoglyph_zw_scan_none", "homoglyph_zw_scan", "regenerate")
+
+
+def attack_names(attacks: dict) -> list:
+    """Attack names in a fixed order (family, then parameter): the JSON
+    stores them with sorted keys, and tables must not depend on that."""
+    def key(name):
+        fam, _, param = name.partition("@")
+        rank = _ATTACK_ORDER.index(fam) if fam in _ATTACK_ORDER else len(_ATTACK_ORDER)
+        try:
+            return rank, fam, float(param)
+        except ValueError:
+            return rank, fam, 0.0
+    return sorted(attacks, key=key)
+
+
 def _robustness(r: dict) -> list:
     out = ["", "## Robustness (T=200 before the attack; nominal thresholds, each text under its own key)", "",
            "Attacks: " + "; ".join(f"`{k}` = {v}" for k, v in ATTACK_NOTES.items()
@@ -142,7 +159,8 @@ def _robustness(r: dict) -> list:
            "| scheme | attack | TPR @ p<=1e-3 | TPR @ p<=1e-6 | median log10 p | note |",
            "|---|---|---:|---:|---:|---|"]
     for row in r["schemes"]:
-        for name, a in row.get("attacks", {}).items():
+        for name in attack_names(row.get("attacks", {})):
+            a = row["attacks"][name]
             note = ""
             if "replaced_fraction_of_content_words" in a:
                 note = f"{a['replaced_fraction_of_content_words']:.3f} of content words replaced"
@@ -179,8 +197,9 @@ def robustness_figure(r: dict) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = [row for row in r["schemes"] if "attacks" in row]
-    names = list(rows[0]["attacks"]) + list(rows[0].get("copy_paste", {}))
-    fig, ax = plt.subplots(figsize=(12, 4.5))
+    names = [n for n in attack_names(rows[0]["attacks"]) if not n.startswith("scan_clean")] + \
+        sorted(rows[0].get("copy_paste", {}))
+    fig, ax = plt.subplots(figsize=(12, 5.5))
     width = 0.8 / len(rows)
     for j, row in enumerate(rows):
         vals = [row["attacks"][n]["tpr@1e-3(nominal)"] if n in row["attacks"]
@@ -191,10 +210,10 @@ def robustness_figure(r: dict) -> bytes:
     ax.set(ylabel="TPR at p <= 1e-3", ylim=(0, 1.02),
            title="Robustness (copy-paste: windowed search, corrected p)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.32))
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
