@@ -6,6 +6,9 @@
 // int32 (an id outside [0, 2^31) is an InvalidArgumentError naming its
 // position, never a silent wrap). Logits are borrowed as float32 C-order
 // arrays; the top-1 is taken natively with the GIL released.
+// Thread-safety: an AuditScorer keeps its sketch alive and reads it without
+// the GIL inside add_logits, so do not record into a sketch from another
+// thread while a scorer that filters on it is running.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
