@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include "detect/null_distribution.h"
+#include "detect/fingerprint_set.h"
 #include "watermark/context_hash.h"
 
 namespace telltale {
@@ -64,14 +65,21 @@ Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOpti
   // Fingerprints are computed outside the lock; only the append is serialized.
   std::vector<Record> local;
   local.reserve(tuples.size());
+  uint64_t candidates = 0;
+  // Repeats within the document are dropped here already (the global set
+  // would drop them anyway): less to buffer, sort and lock for.
+  FingerprintSet seen;
+  seen.Reset(tuples.size());
   for (const ScoringTuple& t : tuples) {
     if (options_.context_filter && !options_.context_filter(t.context)) continue;
-    local.push_back(Record{TupleFingerprint(t.context, t.token), static_cast<uint32_t>(t.token)});
+    ++candidates;
+    const uint64_t fp = TupleFingerprint(t.context, t.token);
+    if (seen.Insert(fp)) local.push_back(Record{fp, static_cast<uint32_t>(t.token)});
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (finished_) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
   ++documents_;
-  tokens_seen_ += local.size();
+  tokens_seen_ += candidates;
   // A quarter of the budget buffers new tuples; the rest holds the runs.
   const uint64_t buffer_cap = std::max<uint64_t>(4096, options_.memory_limit_bytes / 4 / sizeof(Record));
   if (buffer_.capacity() == 0) {
