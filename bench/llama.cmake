@@ -10,10 +10,10 @@ if(TARGET telltale_llama_core)
   add_custom_target(bench_llama
     COMMAND ${CMAKE_COMMAND} -E env "TELLTALE_CACHE_DIR=${TELLTALE_CACHE_DIR}"
             /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/llama_bench.py
-            --bench $<TARGET_FILE:telltale_llama_bench> --server ${TELLTALE_LLAMA_SERVER}
+            --bench $<TARGET_FILE:telltale_llama_bench> --server $<TARGET_PROPERTY:telltale_llama_cpp,TELLTALE_LLAMA_SERVER>
             --lib $<TARGET_FILE:telltale_llama> --cli $<TARGET_FILE:telltale_cli>
             --source ${PROJECT_SOURCE_DIR}
-    DEPENDS telltale_llama_bench telltale_llama telltale_cli
-    USES_TERMINAL
+    DEPENDS telltale_llama_bench telltale_llama telltale_cli telltale_llama_cpp
+    USES_TERMINAL VERBATIM
     COMMENT "Watermark sampler throughput through libllama and llama-server")
 endif()

@@ -66,6 +66,9 @@ add_custom_target(telltale_llama_cpp ALL
   COMMENT "llama.cpp: checking the cached build in ${TELLTALE_LLAMA_DIR}"
   USES_TERMINAL VERBATIM)
 
+# Other directories (bench/) read the server path from the target.
+set_target_properties(telltale_llama_cpp PROPERTIES TELLTALE_LLAMA_SERVER "${TELLTALE_LLAMA_SERVER}")
+
 add_library(telltale::llama SHARED IMPORTED GLOBAL)
 set_target_properties(telltale::llama PROPERTIES
   IMPORTED_LOCATION "${TELLTALE_LLAMA_DIR}/build/bin/libllama.so"
