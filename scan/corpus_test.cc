@@ -1,6 +1,8 @@
 #include "scan/corpus_test.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -93,23 +95,29 @@ Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOpti
   return Status::Ok();
 }
 
-void CorpusTest::SortBufferLocked() {
-  SortUnique(&buffer_);
-  // Partition p is buffer_[bounds_[p], bounds_[p + 1]).
-  buffer_bounds_.assign(kPartitions + 1, buffer_.size());
-  size_t i = 0;
-  for (int p = 0; p < kPartitions; ++p) {
-    buffer_bounds_[p] = i;
-    while (i < buffer_.size() && PartitionOf(buffer_[i].fp) == p) ++i;
-  }
+void CorpusTest::PartitionBufferLocked() {
+  // Counting scatter by the top fingerprint byte (O(n), stable); each
+  // partition's range is sorted later by whoever consumes it, so partitions
+  // can be sorted in parallel.
+  std::vector<size_t> count(kPartitions + 1, 0);
+  for (const Record& r : buffer_) ++count[static_cast<size_t>(PartitionOf(r.fp)) + 1];
+  for (int p = 0; p < kPartitions; ++p) count[p + 1] += count[p];
+  buffer_bounds_ = count;  // partition p is buffer_[bounds_[p], bounds_[p + 1])
+  std::vector<Record> out(buffer_.size());
+  for (const Record& r : buffer_) out[count[static_cast<size_t>(PartitionOf(r.fp))]++] = r;
+  const size_t cap = buffer_.capacity();
+  buffer_.swap(out);
+  std::vector<Record>().swap(out);
+  if (!finished_) buffer_.reserve(cap);
 }
 
 Status CorpusTest::CompactLocked() {
-  SortBufferLocked();
+  PartitionBufferLocked();
   for (int p = 0; p < kPartitions; ++p) {
-    const Record* b = buffer_.data() + buffer_bounds_[p];
-    const Record* e = buffer_.data() + buffer_bounds_[p + 1];
+    Record* b = buffer_.data() + buffer_bounds_[p];
+    Record* e = buffer_.data() + buffer_bounds_[p + 1];
     if (b == e) continue;
+    std::sort(b, e, kRecordLess);  // duplicates are removed after the merge
     std::vector<Record>& run = runs_[p];
     std::vector<Record> merged;
     merged.reserve(run.size() + static_cast<size_t>(e - b));
@@ -219,33 +227,53 @@ StatusOr<CorpusTestResult> CorpusTest::Finish() {
     ~Cleanup() { self->RemoveSpillFiles(); }
   } cleanup{this};
 
-  SortBufferLocked();  // LoadPartition takes each partition's range of it
+  PartitionBufferLocked();  // LoadPartition takes (and sorts) each partition's range of it
   const size_t k = detectors_.size();
+  // Partitions are loaded, sorted and scored in parallel; each partition's
+  // sums are kept apart and added in partition order afterwards, so the
+  // result does not depend on the number of threads.
+  std::vector<std::vector<double>> part_sums(kPartitions, std::vector<double>(k, 0.0));
+  std::vector<uint64_t> part_unique(kPartitions, 0);
+  std::vector<Status> part_status(kPartitions, Status::Ok());
+  std::atomic<int> next{0};
+  auto work = [&] {
+    std::vector<Record> recs;
+    std::vector<uint64_t> contexts;
+    std::vector<int32_t> ids;
+    std::vector<double> values;
+    for (int p = next.fetch_add(1); p < kPartitions; p = next.fetch_add(1)) {
+      part_status[p] = LoadPartition(p, &recs);
+      if (!part_status[p].ok()) continue;
+      part_unique[p] = recs.size();
+      contexts.resize(recs.size());
+      ids.resize(recs.size());
+      values.resize(recs.size());
+      for (size_t i = 0; i < recs.size(); ++i) {
+        const uint64_t fp = recs[i].fp;
+        const uint32_t tok = recs[i].token;
+        ids[i] = static_cast<int32_t>(tok);
+        // TupleFingerprint is context ^ f(token), so the context comes back exactly.
+        contexts[i] = fp ^ TupleFingerprint(0, ids[i]);
+      }
+      for (size_t j = 0; j < k; ++j) {
+        detectors_[j]->TupleValues(contexts.data(), ids.data(), recs.size(), values.data());
+        double s = 0;
+        for (double v : values) s += v;
+        part_sums[p][j] = s;
+      }
+    }
+  };
+  const unsigned threads = std::max(1u, options_.threads > 0 ? options_.threads : std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
   std::vector<double> sums(k, 0.0);
   uint64_t unique = 0;
-  std::vector<Record> recs;
-  std::vector<uint64_t> contexts;
-  std::vector<int32_t> ids;
-  std::vector<double> values;
   for (int p = 0; p < kPartitions; ++p) {
-    TT_RETURN_IF_ERROR(LoadPartition(p, &recs));
-    unique += recs.size();
-    contexts.resize(recs.size());
-    ids.resize(recs.size());
-    values.resize(recs.size());
-    for (size_t i = 0; i < recs.size(); ++i) {
-      const uint64_t fp = recs[i].fp;
-      const uint32_t tok = recs[i].token;
-      ids[i] = static_cast<int32_t>(tok);
-      // TupleFingerprint is context ^ f(token), so the context comes back exactly.
-      contexts[i] = fp ^ TupleFingerprint(0, ids[i]);
-    }
-    for (size_t j = 0; j < k; ++j) {
-      detectors_[j]->TupleValues(contexts.data(), ids.data(), recs.size(), values.data());
-      double s = 0;
-      for (double v : values) s += v;
-      sums[j] += s;
-    }
+    TT_RETURN_IF_ERROR(part_status[p]);
+    unique += part_unique[p];
+    for (size_t j = 0; j < k; ++j) sums[j] += part_sums[p][j];
   }
 
   CorpusTestResult result;

@@ -27,13 +27,15 @@
 // and in the destructor, on success and on error alike.
 //
 // Determinism: the unique set and the sums do not depend on the order or the
-// thread in which documents are added (records sort by fingerprint, then
-// token; partitions are summed in order), so results are identical for any
-// thread count.
+// thread in which documents are added, nor on options.threads (records sort
+// by fingerprint, then token; each partition is summed in that order and the
+// partitions are added in order), so results are identical for any thread
+// count.
 //
 // Thread-safety: AddDocument may be called concurrently from any number of
 // threads (it tokenizes the tuples locally, then takes an internal lock to
-// append). Finish must be called once, after every AddDocument returned.
+// append). Finish must be called once, after every AddDocument returned; it
+// uses options.threads threads internally.
 // Ownership: borrows the detectors, which must outlive the CorpusTest.
 #pragma once
 
@@ -55,6 +57,7 @@ struct CorpusTestOptions {
   uint64_t memory_limit_bytes = 1ull << 30;  // in-memory budget of the dedup set
   // Optional supervised filter (audit): only tuples whose context hash passes are counted.
   std::function<bool(uint64_t context_hash)> context_filter;
+  unsigned threads = 0;                      // Finish sorts and scores partitions on this many threads (0 = all cores)
 };
 
 struct CorpusKeyResult {
@@ -106,7 +109,7 @@ class CorpusTest {
   static constexpr int kPartitions = 256;
   CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options);
   Status CompactLocked();
-  void SortBufferLocked();
+  void PartitionBufferLocked();
   Status SpillLocked();
   Status EnsureSpillDirLocked();
   void RemoveSpillFiles();
@@ -116,8 +119,8 @@ class CorpusTest {
   CorpusTestOptions options_;
   mutable std::mutex mu_;
   std::vector<std::vector<Record>> runs_;     // per partition: sorted, unique
-  std::vector<Record> buffer_;                // new tuples, unsorted until SortBufferLocked
-  std::vector<size_t> buffer_bounds_;         // after SortBufferLocked: partition p's range
+  std::vector<Record> buffer_;                // new tuples, unsorted
+  std::vector<size_t> buffer_bounds_;         // after PartitionBufferLocked: partition p's range
   uint64_t run_records_ = 0, buffer_records_ = 0;
   uint64_t documents_ = 0, tokens_seen_ = 0;
   std::string spill_path_;                    // private directory, "" until the first spill

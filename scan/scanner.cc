@@ -140,7 +140,9 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
   if (config.threads < 1) return Status::InvalidArgument("--threads must be at least 1");
   TT_ASSIGN_OR_RETURN(TextNormalizer normalizer, TextNormalizer::Create(config.normalize));
   TT_ASSIGN_OR_RETURN(std::unique_ptr<DocumentSource> source, DocumentSource::Open(config.input));
-  TT_ASSIGN_OR_RETURN(std::unique_ptr<CorpusTest> corpus, CorpusTest::Create(config.detectors, config.corpus));
+  CorpusTestOptions corpus_options = config.corpus;
+  if (corpus_options.threads == 0) corpus_options.threads = config.threads;
+  TT_ASSIGN_OR_RETURN(std::unique_ptr<CorpusTest> corpus, CorpusTest::Create(config.detectors, corpus_options));
 
   WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha)};
   wctx.detect.per_token = true;  // spans and the HTML token view need the marks

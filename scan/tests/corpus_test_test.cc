@@ -177,9 +177,12 @@ TEST(CorpusTest, ThreadAndOrderInvariant) {
   Detector a = Detector::Create(KeyFromSeed(6), spec).value();
   Detector b = Detector::Create(KeyFromSeed(7), spec).value();
   auto docs = RandomDocs(400, 120, 2000, 13);
-  auto serial = CorpusTest::Create({&a, &b}, {}).value();
+  CorpusTestOptions one;
+  one.threads = 1;
+  auto serial = CorpusTest::Create({&a, &b}, one).value();
   for (const auto& d : docs) ASSERT_TRUE(serial->AddDocument(d, {}).ok());
   CorpusTestOptions small;
+  small.threads = 3;  // Finish on 3 threads
   small.spill_dir = FreshDir("threads");
   small.memory_limit_bytes = 64 << 10;
   auto parallel = CorpusTest::Create({&a, &b}, small).value();
