@@ -462,9 +462,11 @@ def _read_lines(path: str, what: str) -> List[str]:
                 if not line.strip():
                     continue
                 rec = json.loads(line)
-                if not isinstance(rec, dict) or not isinstance(rec.get("text", rec.get("prompt")), str):
-                    raise ValueError(f"{path}:{n}: {what} record has no string 'text' or 'prompt' field")
-                out.append(rec.get("text", rec.get("prompt")))
+                # "prompt" first, then "text", as `telltale audit model` reads them.
+                field = "prompt" if isinstance(rec, dict) and "prompt" in rec else "text"
+                if not isinstance(rec, dict) or not isinstance(rec.get(field), str):
+                    raise ValueError(f"{path}:{n}: {what} record has no string 'prompt' or 'text' field")
+                out.append(rec[field])
             return out
         return [line.rstrip("\n") for line in f if line.strip()]
 
