@@ -152,7 +152,14 @@ def _robustness(r: dict) -> list:
            "Attacks: " + "; ".join(f"`{k}` = {v}" for k, v in ATTACK_NOTES.items()
                                    if any(a.split("@")[0] == k for row in r["schemes"]
                                           for a in row.get("attacks", {}))) + ".", ""]
-    if "skipped" in r.get("scan", {}):
+    sc = r.get("scan", {})
+    if "cli" in sc:
+        how = (f", added to this run by `run_eval.py --scan-supplement` from its cached generations "
+               f"({sc.get('seconds', '?')} s)") if sc.get("added_by") else ""
+        out += [f"The `*_scan*` rows: `telltale scan --normalize {sc['normalize']}` (and `none`) on the "
+                f"continuation text, tokenized by the scanner with the reference LM's GGUF vocabulary, each text's "
+                f"log10 p under its own key{how}.", ""]
+    if "skipped" in sc:
         out += [f"The homoglyph attack was scored by raw tokenization only: `telltale scan` was not used "
                 f"({r['scan']['skipped']}).", ""]
     out += [
