@@ -96,19 +96,26 @@ Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOpti
 }
 
 void CorpusTest::PartitionBufferLocked() {
-  // Counting scatter by the top fingerprint byte (O(n), stable); each
-  // partition's range is sorted later by whoever consumes it, so partitions
-  // can be sorted in parallel.
-  std::vector<size_t> count(kPartitions + 1, 0);
-  for (const Record& r : buffer_) ++count[static_cast<size_t>(PartitionOf(r.fp)) + 1];
-  for (int p = 0; p < kPartitions; ++p) count[p + 1] += count[p];
-  buffer_bounds_ = count;  // partition p is buffer_[bounds_[p], bounds_[p + 1])
-  std::vector<Record> out(buffer_.size());
-  for (const Record& r : buffer_) out[count[static_cast<size_t>(PartitionOf(r.fp))]++] = r;
-  const size_t cap = buffer_.capacity();
-  buffer_.swap(out);
-  std::vector<Record>().swap(out);
-  if (!finished_) buffer_.reserve(cap);
+  // In-place radix partition by the top fingerprint byte (American flag
+  // sort, one level): O(n), no second buffer, so no fresh pages to fault in.
+  // Each partition's range is sorted later by whoever consumes it, so
+  // partitions can be sorted in parallel.
+  std::vector<size_t> start(kPartitions + 1, 0);
+  for (const Record& r : buffer_) ++start[static_cast<size_t>(PartitionOf(r.fp)) + 1];
+  for (int p = 0; p < kPartitions; ++p) start[p + 1] += start[p];
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  for (int b = 0; b < kPartitions; ++b) {
+    while (next[b] < start[b + 1]) {
+      Record r = buffer_[next[b]];
+      int pb = PartitionOf(r.fp);
+      while (pb != b) {  // carry r to its bucket, picking up what was there
+        std::swap(r, buffer_[next[pb]++]);
+        pb = PartitionOf(r.fp);
+      }
+      buffer_[next[b]++] = r;
+    }
+  }
+  buffer_bounds_ = std::move(start);  // partition p is buffer_[bounds_[p], bounds_[p + 1])
 }
 
 Status CorpusTest::CompactLocked() {
