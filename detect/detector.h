@@ -54,6 +54,9 @@ struct DetectOptions {
   std::vector<int32_t> ignore_ids;      // special tokens: never scored (still context)
   bool window_search = false;
   int32_t min_window = 32;              // scored tokens in the smallest window
+  // With window_search: also fill Detection::spans with the windows whose
+  // corrected log10 p is at most this (detect/window_search.h). Unset: none.
+  std::optional<double> span_log10_threshold;
   bool per_token = true;                // fill token_scores / token_mask
 };
 
@@ -83,6 +86,7 @@ struct Detection {
   std::vector<float> token_scores;  // per token; NaN where not scored
   std::vector<int8_t> token_mask;   // TokenMark per token
   std::optional<WindowMatch> window;
+  std::vector<WindowMatch> spans;  // see DetectOptions::span_log10_threshold
 };
 
 // One position Score would test, before any dedup: the PRF context of the

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "detect/detector.h"
 
@@ -21,5 +22,19 @@ namespace telltale {
 // positions[k]: its token position. Returns nullopt when values is empty.
 std::optional<WindowMatch> SearchWindows(const SchemeSpec& spec, std::span<const double> values,
                                          std::span<const int64_t> positions, int32_t min_window);
+
+// Where the mark is: the windows of the same fixed family whose corrected
+// log10 p (log10 M + log10 p_w) is at most log10_threshold and which contain
+// no smaller such window, with overlapping or touching ones (in scored-token
+// order) merged into one span. Under
+// the null, P(any span) <= 10^log10_threshold by the same union bound, so a
+// caller that lowers the threshold by log10 K covers K keys as well.
+// A span's begin/end/scored/score describe the union; log10_p and
+// log10_p_corrected are those of its most significant member window (the
+// union itself was chosen by the data, so its own tail would not be valid).
+// Spans come in position order; empty when no window qualifies.
+std::vector<WindowMatch> SignificantSpans(const SchemeSpec& spec, std::span<const double> values,
+                                          std::span<const int64_t> positions, int32_t min_window,
+                                          double log10_threshold);
 
 }  // namespace telltale

@@ -99,7 +99,16 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
       *e = *b;
     }
   };
-  if (r.detected && !tokens.empty()) {
+  if (r.detected && !best.spans.empty()) {
+    for (const WindowMatch& w : best.spans) {
+      uint32_t b0, e0, b1, e1;
+      orig(static_cast<size_t>(w.begin), &b0, &e0);
+      orig(static_cast<size_t>(w.end - 1), &b1, &e1);
+      r.spans.push_back({b0, std::max(e0, e1)});
+    }
+  } else if (r.detected && !tokens.empty()) {
+    // No single window is significant (or window search is off): the mark is
+    // spread over the document, so the span is its scored range.
     int64_t first = -1, last = -1;
     if (r.window) {
       first = r.window->begin;
@@ -146,6 +155,12 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
 
   WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha)};
   wctx.detect.per_token = true;  // spans and the HTML token view need the marks
+  // Spans answer "where is the mark": every significant window of the best
+  // key, at the document's alpha shared over the keys (Bonferroni, which for
+  // the best key is Holm's first step, so the decisive window qualifies).
+  if (wctx.detect.window_search) {
+    wctx.detect.span_log10_threshold = wctx.log10_alpha - std::log10(static_cast<double>(config.detectors.size()));
+  }
 
   constexpr size_t kBatch = 32;
   const uint64_t max_in_flight = 64 * uint64_t{config.threads} + 256;

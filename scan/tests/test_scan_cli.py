@@ -38,8 +38,8 @@ def keys(tmp_path_factory):
     return out
 
 
-def scan(args, keys, **kw):
-    cmd = [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", SCHEME, "--no-progress"]
+def scan(args, keys, scheme=SCHEME, **kw):
+    cmd = [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", scheme, "--no-progress"]
     for k in keys:
         cmd += ["--key", k]
     return subprocess.run(cmd + args, capture_output=True, **kw)
@@ -175,3 +175,37 @@ def test_html_and_csv_written_atomically_and_no_temp_left(bad_corpus, keys, tmp_
     assert r.returncode in (0, 1), r.stderr
     assert sorted(os.listdir(out)) == ["r.csv", "r.html"]
     assert b"documents read" in r.stdout
+
+
+def test_window_spans_locate_each_marked_region(keys):
+    """Two watermarked stretches inside clean text come back as two spans,
+    each on its own stretch (docs/scan.md, Spans). h=4, because with h=1 over a
+    19-letter alphabet the second stretch would repeat the first one's
+    (context, token) tuples, which dedup rightly scores once."""
+    scheme = "kgw:gamma=0.25,delta=2,h=4"
+    telltale = pytest.importorskip("telltale", reason="needs the Python package (TELLTALE_BUILD_PYTHON=ON)")
+    tok = telltale.Tokenizer.load(TOKENIZER)
+    wm = telltale.Watermarker(telltale.Key.load(keys[0]), scheme, vocab_size=tok.vocab_size)
+    alphabet = "abcfgijkmnpqstuvxyz"  # letters no merge of the test tokenizer touches: one token each
+    ids = {c: int(tok.encode(c)[0][0]) for c in alphabet}
+    rng = random.Random(5)
+    doc, regions = "", []
+    for part in ("clean", "marked", "clean", "marked", "clean"):
+        if part == "marked":
+            start = len(doc)
+            for _ in range(150):
+                green, _ = wm.green_mask([ids[c] for c in doc[-4:]], tok.vocab_size)
+                doc += rng.choice([c for c in alphabet if green[ids[c]]] or alphabet)  # rarely none is green
+            regions.append((start, len(doc)))
+        else:
+            doc += "".join(rng.choice(alphabet) for _ in range(400))
+    assert list(tok.encode(doc)[0]) == [ids[c] for c in doc]
+    r = scan(["-", "--lines", "--window", "--json", "--alpha", "1e-3"], keys, scheme, input=(doc + "\n").encode())
+    assert r.returncode == 0, r.stderr
+    rec = [x for x in records(r.stdout) if x["type"] == "document"][0]["data"]
+    assert rec["detected"] and rec["key_id"] == telltale.Key.load(keys[0]).id
+    spans = [(s["begin"], s["end"]) for s in rec["spans"]]
+    assert len(spans) == 2, spans
+    slack = 40  # a smallest window (32 tokens) may reach past a region's edge
+    for (b, e), (rb, re_) in zip(spans, regions):
+        assert rb - slack <= b < re_ and rb < e <= re_ + slack, (spans, regions)
