@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tokenize/utf8.h"
+
 namespace telltale::scan {
 
 namespace {
@@ -287,23 +289,6 @@ class JsonScanner {
     p_ += 4;
     return true;
   }
-  static void AppendUtf8(uint32_t c, std::string* out) {
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else if (c < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
 
   // Length of the well-formed UTF-8 sequence at p_ (Unicode table 3-7), or 0.
   size_t Utf8Length() const {
@@ -373,7 +358,7 @@ class JsonScanner {
             if (!Hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
-          if (out != nullptr) AppendUtf8(cp, out);
+          if (out != nullptr) tokenize::AppendUtf8(static_cast<char32_t>(cp), out);
           run = p_;
           continue;
         }
