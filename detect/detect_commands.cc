@@ -69,6 +69,7 @@ StatusOr<int> RunDetect(const DetectArgs& args) {
   }
   std::vector<const Detector*> detectors;
   for (const Detector& d : owned) detectors.push_back(&d);
+  if (opt.window_search) opt.span_log10_threshold = SpanLog10Threshold(args.alpha, detectors.size());
   TT_ASSIGN_OR_RETURN(TokenDocumentReader reader, TokenDocumentReader::Open(args.tokens));
   ReportContext ctx{&spec, &opt, args.alpha, args.per_token};
   TokenDocument doc;

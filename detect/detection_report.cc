@@ -1,5 +1,6 @@
 #include "detect/detection_report.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace telltale {
@@ -15,6 +16,10 @@ double DecisionLog10P(const Attribution& a, bool window_search) {
     v = std::min(0.0, best.window->log10_p_corrected + std::log10(k));
   }
   return v;
+}
+
+double SpanLog10Threshold(double alpha, size_t num_keys) {
+  return std::log10(alpha) - std::log10(static_cast<double>(std::max<size_t>(num_keys, 1)));
 }
 
 nlohmann::json DetectionReportJson(int64_t doc_index, const TokenDocument& doc, const Attribution& a,
@@ -50,6 +55,18 @@ nlohmann::json DetectionReportJson(int64_t doc_index, const TokenDocument& doc, 
                    {"scored", w.scored},         {"score", w.score},
                    {"log10_p", w.log10_p},       {"log10_p_corrected", w.log10_p_corrected},
                    {"windows_tested", w.windows_tested}};
+  }
+  if (ctx.options->span_log10_threshold) {
+    // Token positions [begin, end) of the merged significant windows.
+    nlohmann::json spans = nlohmann::json::array();
+    for (const WindowMatch& w : best.spans) {
+      spans.push_back({{"begin", w.begin},
+                       {"end", w.end},
+                       {"scored", w.scored},
+                       {"score", w.score},
+                       {"log10_p_corrected", w.log10_p_corrected}});
+    }
+    j["spans"] = std::move(spans);
   }
   if (ctx.per_token) {
     j["token_mask"] = best.token_mask;

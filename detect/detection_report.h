@@ -30,6 +30,11 @@ struct ReportContext {
 // The decision statistic of a document (see above), as log10 p.
 double DecisionLog10P(const Attribution& a, bool window_search);
 
+// DetectOptions::span_log10_threshold that matches the decision at alpha
+// over num_keys keys: Bonferroni across keys, which for the best key is
+// Holm's first step, so a document detected by its window has a span.
+double SpanLog10Threshold(double alpha, size_t num_keys);
+
 nlohmann::json DetectionReportJson(int64_t doc_index, const TokenDocument& doc, const Attribution& a,
                                    std::span<const Detector* const> detectors, const ReportContext& ctx);
 

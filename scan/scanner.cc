@@ -155,11 +155,9 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
 
   WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha)};
   wctx.detect.per_token = true;  // spans and the HTML token view need the marks
-  // Spans answer "where is the mark": every significant window of the best
-  // key, at the document's alpha shared over the keys (Bonferroni, which for
-  // the best key is Holm's first step, so the decisive window qualifies).
+  // Spans answer "where is the mark": the significant windows of the best key.
   if (wctx.detect.window_search) {
-    wctx.detect.span_log10_threshold = wctx.log10_alpha - std::log10(static_cast<double>(config.detectors.size()));
+    wctx.detect.span_log10_threshold = SpanLog10Threshold(config.alpha, config.detectors.size());
   }
 
   constexpr size_t kBatch = 32;

@@ -1,5 +1,6 @@
 """End-to-end tests of the telltale CLI: exit codes, JSON output, errors."""
 import json
+import math
 import os
 import pathlib
 import stat
@@ -95,6 +96,11 @@ def test_window_search_in_json(keys, corpus):
     d = json.loads(r.stdout.splitlines()[0])
     assert d["window"]["windows_tested"] >= 1
     assert "token_mask" not in d
+    # A detected watermarked document has a span, inside or around its decisive window.
+    assert d["detected"] and d["spans"], d
+    w = d["window"]
+    assert any(s["begin"] < w["end"] and w["begin"] < s["end"] for s in d["spans"]), d
+    assert all(s["log10_p_corrected"] <= math.log10(1e-6) for s in d["spans"])
     r = run("detect", "--key", keys["acme"], "--scheme", SPEC, "--tokens", corpus["acme"], "--json", "--per-token")
     d = json.loads(r.stdout.splitlines()[0])
     assert len(d["token_mask"]) == d["tokens"] == len(d["token_scores"])
