@@ -81,6 +81,54 @@ TEST_F(GatewayTest, ResolvesTenantsAppliesPolicyAndRecords) {
   EXPECT_EQ(text.back(), '\n');
 }
 
+TEST_F(GatewayTest, ApiKeyIsAuthoritativeOverUser) {
+  const std::string keys = (dir_ / "api-keys").string();
+  ASSERT_TRUE(WriteFileAtomically(keys,
+                                  "telltale-llama-api-keys v1\n"
+                                  "sk-acme-4f1c0a9e2b7d6c35 acme\nsk-globex-77d2a1e09c4b8f61 globex\n",
+                                  0600)
+                  .ok());
+  auto gw = LlamaGateway::Create("kgw", (dir_ / "keys").string(), (dir_ / "policy").string(), "", keys);
+  ASSERT_TRUE(gw.ok()) << gw.status().message();
+  EXPECT_TRUE((*gw)->has_api_keys());
+  // `user` claims globex, the key is acme's: acme.
+  auto t = (*gw)->Authenticate(std::string_view("sk-acme-4f1c0a9e2b7d6c35"), std::string("globex"));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->value_or("?"), "acme");
+  t = (*gw)->Authenticate(std::string_view("sk-globex-77d2a1e09c4b8f61"), std::nullopt);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->value_or("?"), "globex");
+  auto unknown = (*gw)->Authenticate(std::string_view("sk-initech-000000000000"), std::string("acme"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "unknown API key");
+  auto missing = (*gw)->Authenticate(std::nullopt, std::string("acme"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing API key"), std::string::npos);
+
+  // The policy may let key-less requests through as anonymous, never wrong keys.
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "anon-policy").string(),
+                                  "telltale-llama-policy v1\nanonymous requests=allow\n").ok());
+  auto anon = LlamaGateway::Create("kgw", (dir_ / "keys").string(), (dir_ / "anon-policy").string(), "", keys);
+  ASSERT_TRUE(anon.ok()) << anon.status().message();
+  auto a = (*anon)->Authenticate(std::nullopt, std::string("acme"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->has_value());
+  EXPECT_FALSE((*anon)->Authenticate(std::string_view("sk-initech-000000000000"), std::nullopt).ok());
+
+  // Without a map, `user` names the tenant as before.
+  auto plain = LlamaGateway::Create("kgw", (dir_ / "keys").string(), "", "");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->has_api_keys());
+  auto u = (*plain)->Authenticate(std::string_view("sk-acme-4f1c0a9e2b7d6c35"), std::string("globex"));
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->value_or("?"), "globex");
+
+  ASSERT_EQ(::chmod(keys.c_str(), 0644), 0);
+  auto readable = LlamaGateway::Create("kgw", (dir_ / "keys").string(), "", "", keys);
+  ASSERT_FALSE(readable.ok());
+  EXPECT_EQ(readable.status().code(), StatusCode::kPermissionDenied);
+}
+
 TEST_F(GatewayTest, RejectsBadConfiguration) {
   EXPECT_FALSE(LlamaGateway::Create("nope", (dir_ / "keys").string(), "", "").ok());
   EXPECT_FALSE(LlamaGateway::Create("kgw", (dir_ / "missing").string(), "", "").ok());
