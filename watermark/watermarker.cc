@@ -73,18 +73,18 @@ uint64_t GreenWord1(uint64_t x, uint32_t threshold) {
 }
 
 // Green flags of the 32 two-bit slots in x (token j = bits 2j, 2j+1, low
-// bit first), packed into the low 32 bits.
-uint64_t GreenWord2(uint64_t x, uint32_t threshold) {
+// bit first), packed into the low 32 bits. Threshold is a template
+// parameter so the loops below carry no switch.
+template <uint32_t kThreshold>
+uint64_t GreenWord2(uint64_t x) {
   constexpr uint64_t kEven = 0x5555555555555555ULL;
   const uint64_t lo = x & kEven, hi = (x >> 1) & kEven;
   uint64_t g;
-  switch (threshold) {
-    case 0: g = 0; break;
-    case 1: g = ~(lo | hi) & kEven; break;  // slot == 0
-    case 2: g = ~hi & kEven; break;         // slot < 2
-    case 3: g = ~(lo & hi) & kEven; break;  // slot != 3
-    default: g = kEven; break;
-  }
+  if constexpr (kThreshold == 0) g = 0;
+  else if constexpr (kThreshold == 1) g = ~(lo | hi) & kEven;  // slot == 0
+  else if constexpr (kThreshold == 2) g = ~hi & kEven;         // slot < 2
+  else if constexpr (kThreshold == 3) g = ~(lo & hi) & kEven;  // slot != 3
+  else g = kEven;
   // Gather the even bits into the low half.
   g = (g | (g >> 1)) & 0x3333333333333333ULL;
   g = (g | (g >> 2)) & 0x0f0f0f0f0f0f0f0fULL;
@@ -92,6 +92,25 @@ uint64_t GreenWord2(uint64_t x, uint32_t threshold) {
   g = (g | (g >> 8)) & 0x0000ffff0000ffffULL;
   g = (g | (g >> 16)) & 0x00000000ffffffffULL;
   return g;
+}
+
+template <uint32_t kThreshold>
+void GreenWords2(const uint8_t* blocks, size_t n_words, uint64_t* out) {
+  for (size_t i = 0; i < n_words; ++i) {
+    out[i] = GreenWord2<kThreshold>(LoadLe64(blocks + 16 * i)) | GreenWord2<kThreshold>(LoadLe64(blocks + 16 * i + 8))
+                                                                     << 32;
+  }
+}
+
+// One bitmap word (64 tokens) per 16-byte block of 2-bit slots.
+void GreenWords2(const uint8_t* blocks, size_t n_words, uint32_t threshold, uint64_t* out) {
+  switch (threshold) {
+    case 0: return GreenWords2<0>(blocks, n_words, out);
+    case 1: return GreenWords2<1>(blocks, n_words, out);
+    case 2: return GreenWords2<2>(blocks, n_words, out);
+    case 3: return GreenWords2<3>(blocks, n_words, out);
+    default: return GreenWords2<4>(blocks, n_words, out);
+  }
 }
 
 // For ForEachGreenChunk callers without a raw-block fast path.
@@ -329,10 +348,7 @@ Status Watermarker::GreenBitmap(std::span<const int32_t> context, int64_t vocab,
         if (s == 1) {
           for (size_t i = 0; i < n_words; ++i) w[i] = GreenWord1(LoadLe64(blocks + 8 * i), threshold);
         } else {
-          for (size_t i = 0; i < n_words; ++i) {
-            w[i] = GreenWord2(LoadLe64(blocks + 16 * i), threshold) |
-                   GreenWord2(LoadLe64(blocks + 16 * i + 8), threshold) << 32;
-          }
+          GreenWords2(blocks, n_words, threshold, w);
         }
         (void)nb;
         if (n % 64 != 0) w[n_words - 1] &= (uint64_t{1} << (n % 64)) - 1;
