@@ -102,7 +102,13 @@ tt_status tt_llama_gateway_resolve(tt_llama_gateway* gw, const tt_llama_request*
     if (gw == nullptr || req == nullptr || out == nullptr) {
       return Fail(TT_INVALID_ARGUMENT, "gateway, request and decision are required");
     }
+    if (req->struct_size != sizeof(tt_llama_request) || out->struct_size != sizeof(tt_llama_decision)) {
+      return Fail(TT_INVALID_ARGUMENT, "tt_llama_request/tt_llama_decision struct_size does not match this library (" +
+                                           std::to_string(sizeof(tt_llama_request)) + "/" +
+                                           std::to_string(sizeof(tt_llama_decision)) + " bytes)");
+    }
     *out = tt_llama_decision{};
+    out->struct_size = sizeof(tt_llama_decision);
     std::optional<std::string_view> api_key;
     if (req->api_key != nullptr) api_key = std::string_view(req->api_key, req->api_key_len);
     std::optional<std::string> user;

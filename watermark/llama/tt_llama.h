@@ -63,10 +63,13 @@ TT_NODISCARD tt_status tt_llama_gateway_new(const char* scheme, const char* keys
                                             tt_llama_gateway** out);
 void tt_llama_gateway_free(tt_llama_gateway* gw);
 
-/* One request as the server sees it. api_key: the bearer token (NULL: the
- * request presented none); user: the `user` field (NULL: absent);
- * watermark_requested: 0 when the request asked to opt out. */
+/* One request as the server sees it. struct_size: sizeof(tt_llama_request)
+ * as the caller compiled it (checked, so a mismatched header fails cleanly).
+ * api_key: the bearer token (NULL: the request presented none); user: the
+ * `user` field (NULL: absent); watermark_requested: 0 when the request
+ * asked to opt out. */
 typedef struct tt_llama_request {
+  uint32_t struct_size;
   const char* api_key;
   size_t api_key_len;
   const char* user;
@@ -78,6 +81,7 @@ typedef struct tt_llama_request {
 
 #define TT_LLAMA_TENANT_CHARS 128
 typedef struct tt_llama_decision {
+  uint32_t struct_size;          /* set by the caller: sizeof(tt_llama_decision) */
   struct llama_sampler* sampler; /* caller owns; NULL: served without watermark */
   int selects;                   /* as tt_llama_sampler_selects */
   int unauthenticated;           /* on failure: 1 when the API key was missing or unknown (HTTP 401) */

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "crypto/key_file.h"
 #include "llama.h"
 #include "watermark/llama/llama_gateway.h"
+#include "watermark/llama/tt_llama.h"
 #include "watermark/llama/watermark_sampler.h"
 
 namespace telltale {
@@ -127,6 +129,48 @@ TEST_F(GatewayTest, ApiKeyIsAuthoritativeOverUser) {
   auto readable = LlamaGateway::Create("kgw", (dir_ / "keys").string(), "", "", keys);
   ASSERT_FALSE(readable.ok());
   EXPECT_EQ(readable.status().code(), StatusCode::kPermissionDenied);
+}
+
+// The C ABI the server uses: struct sizes checked, 401-class failures
+// flagged, the key's tenant reported.
+TEST_F(GatewayTest, CAbiResolvesByApiKey) {
+  const std::string keys = (dir_ / "api-keys").string();
+  ASSERT_TRUE(WriteFileAtomically(keys, "telltale-llama-api-keys v1\nsk-acme-4f1c0a9e2b7d6c35 acme\n", 0600).ok());
+  tt_llama_gateway* gw = nullptr;
+  ASSERT_EQ(tt_llama_gateway_new("kgw", (dir_ / "keys").c_str(), nullptr, nullptr, keys.c_str(), &gw), TT_OK)
+      << tt_llama_last_error();
+  const std::string key = "sk-acme-4f1c0a9e2b7d6c35", user = "globex";
+  tt_llama_request req{};
+  req.struct_size = sizeof req;
+  req.api_key = key.data();
+  req.api_key_len = key.size();
+  req.user = user.data();
+  req.user_len = user.size();
+  req.watermark_requested = 1;
+  req.n_vocab = 4096;
+  req.seed = 1;
+  tt_llama_decision out{};
+  out.struct_size = sizeof out;
+  ASSERT_EQ(tt_llama_gateway_resolve(gw, &req, &out), TT_OK) << tt_llama_last_error();
+  EXPECT_STREQ(out.tenant, "acme");
+  EXPECT_EQ(std::strlen(out.key_id), 32u);
+  ASSERT_NE(out.sampler, nullptr);
+  EXPECT_EQ(out.unauthenticated, 0);
+  llama_sampler_free(out.sampler);
+
+  req.api_key_len -= 1;  // a prefix of the key is not the key
+  EXPECT_NE(tt_llama_gateway_resolve(gw, &req, &out), TT_OK);
+  EXPECT_EQ(out.unauthenticated, 1);
+  EXPECT_EQ(out.sampler, nullptr);
+  EXPECT_STREQ(tt_llama_last_error(), "unknown API key");
+  req.api_key = nullptr;
+  EXPECT_NE(tt_llama_gateway_resolve(gw, &req, &out), TT_OK);
+  EXPECT_EQ(out.unauthenticated, 1);
+
+  req.struct_size = 8;
+  EXPECT_EQ(tt_llama_gateway_resolve(gw, &req, &out), TT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tt_llama_last_error()).find("struct_size"), std::string::npos);
+  tt_llama_gateway_free(gw);
 }
 
 TEST_F(GatewayTest, RejectsBadConfiguration) {
