@@ -122,33 +122,35 @@ void WatermarkSampler::ApplyBias(llama_token_data_array* cur_p) {
   // bits, and each one's id is checked before it is changed. A candidate
   // array has one entry per token, so if every green position holds its
   // own id, every green id has been biased and the rest needs nothing: the
-  // result equals the by-id loop below for any order. `stop` is the first
-  // green position holding another id (or n: none).
-  size_t stop = n;
+  // result equals the by-id loop below for any order. `verified` ends as
+  // the first green position holding another id (0 when the fast path did
+  // not run): green positions before it are done.
+  size_t verified = 0;
   if (n == static_cast<size_t>(n_vocab_)) {
-    for (size_t w = 0; w < green_.size() && stop == n; ++w) {
+    verified = n;
+    for (size_t w = 0; w < green_.size() && verified == n; ++w) {
       for (uint64_t x = bits[w]; x != 0; x &= x - 1) {
         const size_t g = w * 64 + static_cast<size_t>(__builtin_ctzll(x));
         if (data[g].id != static_cast<llama_token>(g)) {
-          stop = g;
+          verified = g;
           break;
         }
         data[g].logit += delta;
       }
     }
-    if (stop == n) {
+    if (verified == n) {
       cur_p->sorted = false;
       return;
     }
   }
   // General path (reduced or reordered arrays, or the rest of a full array
-  // from `stop` on): look every candidate's id up. Positions before `stop`
-  // that are green were biased above and are skipped. Branch-free on the
-  // green bit (adding 0 leaves a logit unchanged): a branch on it would
-  // mispredict constantly.
+  // after the first mismatch): look every candidate's id up, skipping the
+  // green positions the fast path already biased. Branch-free on the green
+  // bit (adding 0 leaves a logit unchanged): a branch on it would mispredict
+  // constantly.
   const float add[2] = {0.0f, delta};
   for (size_t i = 0; i < n; ++i) {
-    if (i < stop && green(static_cast<uint32_t>(i))) continue;
+    if (i < verified && green(static_cast<uint32_t>(i))) continue;
     const uint32_t id = static_cast<uint32_t>(data[i].id);
     if (id < n_vocab) data[i].logit += add[green(id)];
   }

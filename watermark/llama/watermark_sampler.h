@@ -27,7 +27,10 @@
 // rng, so clones evolve independently; the Watermarker itself is shared
 // (immutable, thread-safe) between clones.
 //
-// Edge cases: candidate ids outside [0, n_vocab) are left untouched (bias)
+// Edge cases: a full-size array (n_vocab entries) is assumed to hold each id
+// once, as llama.cpp's arrays do (a duplicated green id outside its own
+// position might then be missed); any order is fine. Candidate ids outside
+// [0, n_vocab) are left untouched (bias)
 // or ignored (gumbel); if gumbel sampling fails (every candidate at -inf)
 // the highest-logit candidate is selected so the caller never reads index -1.
 // Thread-safety: one sampler per sequence; its calls must not overlap.
