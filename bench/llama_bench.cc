@@ -8,10 +8,14 @@
 // alternating baseline and watermark runs so that machine load hits both
 // alike, and prints the median tokens per CPU-second of each (one llama
 // thread, so CPU time is the generation work), their ratio and the loss.
-// It also times the sampler alone on a full-vocabulary candidate array
-// (microseconds per token), which is what the loss is made of.
+// It also times the sampler alone (microseconds per token), which is what
+// the loss is made of, interleaved with the previous dense-row algorithm as
+// a same-run baseline (a bias row over the whole vocabulary then a gather
+// per candidate; or, for gumbel, a dense logits row for Watermarker::Sample).
 #include <algorithm>
+#include <cmath>
 #include <ctime>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -63,28 +67,55 @@ double TokensPerSecond(telltale::LlamaGeneration& gen, llama_sampler* chain, con
   return n / s;
 }
 
+struct SamplerTimes {
+  double sampler_us = 0;  // WatermarkSampler::Apply as the chain calls it
+  double dense_us = 0;    // the dense-row algorithm it replaced, same input
+};
+
 // Sampler alone: CPU microseconds per apply where the chain puts it: on all
-// n_vocab candidates (bias schemes, first) or on the 40 that top-k leaves
-// (sampling schemes, last). The array is reused; biasing it again costs the
-// same.
-double SamplerMicros(std::shared_ptr<const telltale::Watermarker> wm, int32_t n_vocab) {
+// n_vocab candidates in id order (bias schemes, first) or on the 40 that
+// top-k leaves (sampling schemes, last). Each iteration times the sampler
+// and the dense-row reference on the same context and a fresh copy of the
+// same array, so load on the machine hits both alike.
+SamplerTimes TimeSampler(std::shared_ptr<const telltale::Watermarker> wm, int32_t n_vocab) {
   llama_sampler* s = telltale::WatermarkSampler::New(wm, n_vocab, 1).value();
-  const int32_t n = wm->spec().is_sampling_scheme() ? std::min(40, n_vocab) : n_vocab;
-  std::vector<llama_token_data> cur(static_cast<size_t>(n));
+  const bool sampling = wm->spec().is_sampling_scheme();
+  const int32_t n = sampling ? std::min(40, n_vocab) : n_vocab;
+  std::vector<llama_token_data> base(static_cast<size_t>(n)), cur;
   for (int32_t i = 0; i < n; ++i) {
     const int32_t id = n == n_vocab ? i : static_cast<int32_t>((int64_t{i} * 7919) % n_vocab);
-    cur[i] = {id, 0.001f * static_cast<float>((id * 7919) % 1000), 0.0f};
+    base[i] = {id, 0.001f * static_cast<float>((id * 7919) % 1000), 0.0f};
   }
+  std::vector<float> dense(static_cast<size_t>(n_vocab));
+  telltale::SampleWorkspace ws;
+  uint64_t rng = 1;
   const int iters = 200;
-  const double t0 = CpuSeconds();
+  SamplerTimes t;
   for (int it = 0; it < iters; ++it) {
+    const int32_t ctx[1] = {it + 1};
+    cur = base;
+    llama_sampler_accept(s, ctx[0]);
+    double t0 = CpuSeconds();
     llama_token_data_array arr{cur.data(), cur.size(), -1, false};
-    llama_sampler_accept(s, it + 1);
     llama_sampler_apply(s, &arr);
+    t.sampler_us += CpuSeconds() - t0;
+    cur = base;
+    t0 = CpuSeconds();
+    if (sampling) {
+      dense.assign(dense.size(), -std::numeric_limits<float>::infinity());
+      for (const auto& c : cur) dense[c.id] = c.logit;
+      if (!wm->Sample(ctx, dense, {}, rng, ws).ok()) std::abort();
+    } else {
+      std::fill(dense.begin(), dense.end(), 0.0f);
+      if (!wm->Apply(ctx, dense).ok()) std::abort();
+      for (auto& c : cur) c.logit += dense[c.id];
+    }
+    t.dense_us += CpuSeconds() - t0;
   }
-  const double us = (CpuSeconds() - t0) / iters * 1e6;
+  t.sampler_us *= 1e6 / iters;
+  t.dense_us *= 1e6 / iters;
   llama_sampler_free(s);
-  return us;
+  return t;
 }
 
 }  // namespace
@@ -119,8 +150,8 @@ int main(int argc, char** argv) {
   }
   std::vector<uint8_t> key_bytes(32, 0x5a);
   telltale::SecretKey key = telltale::SecretKey::FromBytes(key_bytes).value();
-  std::printf("%-28s %-26s %8s %12s %12s %8s %8s %12s\n", "model", "scheme", "vocab", "base tok/s", "wm tok/s",
-              "ratio", "loss %", "sampler us");
+  std::printf("%-28s %-26s %8s %12s %12s %8s %8s %12s %12s\n", "model", "scheme", "vocab", "base tok/s",
+              "wm tok/s", "ratio", "loss %", "sampler us", "dense-row us");
   for (const std::string& path : models) {
     auto gen = telltale::LlamaGeneration::Load(path, {.n_ctx = n + 64, .n_threads = threads});
     if (!gen.ok()) {
@@ -142,8 +173,8 @@ int main(int argc, char** argv) {
       }
       const double ma = Median(ta), mb = Median(tb);
       std::string name = path.substr(path.find_last_of('/') + 1);
-      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12s\n", name.c_str(), "(A/A control: no watermark)",
-                  (*gen)->n_vocab(), ma, mb, mb / ma, (1 - mb / ma) * 100, "-");
+      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12s %12s\n", name.c_str(),
+                  "(A/A control: no watermark)", (*gen)->n_vocab(), ma, mb, mb / ma, (1 - mb / ma) * 100, "-", "-");
       llama_sampler_free(a);
       llama_sampler_free(b);
     }
@@ -162,8 +193,9 @@ int main(int argc, char** argv) {
       }
       const double mb = Median(b), mw = Median(w);
       std::string name = path.substr(path.find_last_of('/') + 1);
-      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12.1f\n", name.c_str(), spec, (*gen)->n_vocab(), mb, mw,
-                  mw / mb, (1 - mw / mb) * 100, SamplerMicros(wm, (*gen)->n_vocab()));
+      const SamplerTimes st = TimeSampler(wm, (*gen)->n_vocab());
+      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12.1f %12.1f\n", name.c_str(), spec, (*gen)->n_vocab(),
+                  mb, mw, mw / mb, (1 - mw / mb) * 100, st.sampler_us, st.dense_us);
       std::fflush(stdout);
       llama_sampler_free(base);
       llama_sampler_free(with);

@@ -60,6 +60,59 @@ inline uint16_t FloatToF16(float f) {
   return h;
 }
 
+uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+// Green flags of the 64 one-bit slots in x (token j = bit j): slot < threshold.
+uint64_t GreenWord1(uint64_t x, uint32_t threshold) {
+  return threshold == 0 ? 0 : threshold == 1 ? ~x : ~uint64_t{0};
+}
+
+// Green flags of the 32 two-bit slots in x (token j = bits 2j, 2j+1, low
+// bit first), packed into the low 32 bits. Threshold is a template
+// parameter so the loops below carry no switch.
+template <uint32_t kThreshold>
+uint64_t GreenWord2(uint64_t x) {
+  constexpr uint64_t kEven = 0x5555555555555555ULL;
+  const uint64_t lo = x & kEven, hi = (x >> 1) & kEven;
+  uint64_t g;
+  if constexpr (kThreshold == 0) g = 0;
+  else if constexpr (kThreshold == 1) g = ~(lo | hi) & kEven;  // slot == 0
+  else if constexpr (kThreshold == 2) g = ~hi & kEven;         // slot < 2
+  else if constexpr (kThreshold == 3) g = ~(lo & hi) & kEven;  // slot != 3
+  else g = kEven;
+  // Gather the even bits into the low half.
+  g = (g | (g >> 1)) & 0x3333333333333333ULL;
+  g = (g | (g >> 2)) & 0x0f0f0f0f0f0f0f0fULL;
+  g = (g | (g >> 4)) & 0x00ff00ff00ff00ffULL;
+  g = (g | (g >> 8)) & 0x0000ffff0000ffffULL;
+  g = (g | (g >> 16)) & 0x00000000ffffffffULL;
+  return g;
+}
+
+template <uint32_t kThreshold>
+void GreenWords2(const uint8_t* blocks, size_t n_words, uint64_t* out) {
+  for (size_t i = 0; i < n_words; ++i) {
+    out[i] = GreenWord2<kThreshold>(LoadLe64(blocks + 16 * i)) | GreenWord2<kThreshold>(LoadLe64(blocks + 16 * i + 8))
+                                                                     << 32;
+  }
+}
+
+// One bitmap word (64 tokens) per 16-byte block of 2-bit slots.
+void GreenWords2(const uint8_t* blocks, size_t n_words, uint32_t threshold, uint64_t* out) {
+  switch (threshold) {
+    case 0: return GreenWords2<0>(blocks, n_words, out);
+    case 1: return GreenWords2<1>(blocks, n_words, out);
+    case 2: return GreenWords2<2>(blocks, n_words, out);
+    case 3: return GreenWords2<3>(blocks, n_words, out);
+    default: return GreenWords2<4>(blocks, n_words, out);
+  }
+}
+
 // For ForEachGreenChunk callers without a raw-block fast path.
 constexpr auto kNoBlockSink = [](int64_t, size_t, const uint8_t*, size_t) { return false; };
 
@@ -272,6 +325,8 @@ Status Watermarker::GreenBitmap(std::span<const int32_t> context, int64_t vocab,
   std::memset(words.data(), 0, need * sizeof(uint64_t));
   *watermarked = ContextIsWatermarked(context);
   uint64_t* out = words.data();
+  const int s = prf_.slot_bits();
+  const uint32_t threshold = spec_.green_threshold();
   return ForEachGreenChunk(
       context, vocab,
       [&](int64_t first, size_t n, const uint8_t* mask) {
@@ -280,7 +335,25 @@ Status Watermarker::GreenBitmap(std::span<const int32_t> context, int64_t vocab,
           out[t >> 6] |= uint64_t{mask[i]} << (t & 63);
         }
       },
-      kNoBlockSink);
+      [&](int64_t first, size_t n, const uint8_t* blocks, size_t nb) {
+        // 1- and 2-bit slots: a block holds 128 or 64 tokens, so chunks
+        // start on a word boundary and each block fills whole bitmap words,
+        // 64 green flags per few word operations instead of one per token.
+        if (s > 2) return false;
+        // The chunk's n tokens fill (n + 63) / 64 words; the last block of
+        // the vocabulary may hold more slots than tokens (never write past
+        // the bitmap), and bits past the vocabulary stay clear.
+        uint64_t* w = out + (first >> 6);
+        const size_t n_words = (n + 63) / 64;
+        if (s == 1) {
+          for (size_t i = 0; i < n_words; ++i) w[i] = GreenWord1(LoadLe64(blocks + 8 * i), threshold);
+        } else {
+          GreenWords2(blocks, n_words, threshold, w);
+        }
+        (void)nb;
+        if (n % 64 != 0) w[n_words - 1] &= (uint64_t{1} << (n % 64)) - 1;
+        return true;
+      });
 }
 
 StatusOr<int32_t> Watermarker::Sample(std::span<const int32_t> context, std::span<const float> logits,
@@ -292,6 +365,64 @@ StatusOr<int32_t> Watermarker::Sample(std::span<const int32_t> context, std::spa
     return DrawCandidate(ws, rng);
   }
   TT_RETURN_IF_ERROR(SelectCandidates(logits, params, ws));
+  return GumbelSelect(context, logits.size(), rng, ws);
+}
+
+StatusOr<int32_t> Watermarker::SampleCandidates(std::span<const int32_t> context, std::span<const int32_t> ids,
+                                                std::span<const float> logits, int64_t vocab, uint64_t& rng,
+                                                SampleWorkspace& ws) const {
+  if (!spec_.is_sampling_scheme()) {
+    return Status::FailedPrecondition(std::string(SchemeFamilyName(spec_.family)) +
+                                      " is a bias scheme: Apply it to the full logits, then sample");
+  }
+  if (ids.size() != logits.size()) {
+    return Status::InvalidArgument("candidates: " + std::to_string(ids.size()) + " ids but " +
+                                   std::to_string(logits.size()) + " logits");
+  }
+  if (vocab <= 0 || vocab > (int64_t{1} << 31)) {
+    return Status::InvalidArgument("vocabulary size must be in [1, 2^31], got " + std::to_string(vocab));
+  }
+  if (ids.empty()) return Status::InvalidArgument("logits are empty");
+  // What SelectCandidates sees in the dense row, with default parameters:
+  // the finite entries in id order (later duplicates overwrite earlier
+  // ones), the max over them, weights exp(l - max) summed in id order.
+  // Sorting positions (stable, by id) reproduces exactly that order.
+  ws.contexts.resize(ids.size());  // reused as the permutation: no new workspace field
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      return Status::InvalidArgument("candidate id " + std::to_string(ids[i]) + " is outside the vocabulary [0, " +
+                                     std::to_string(vocab) + ")");
+    }
+    ws.contexts[i] = i;
+  }
+  std::stable_sort(ws.contexts.begin(), ws.contexts.end(), [&](uint64_t a, uint64_t b) { return ids[a] < ids[b]; });
+  ws.ids.clear();
+  ws.probs.clear();
+  float max_logit = -std::numeric_limits<float>::infinity();
+  for (size_t k = 0; k < ws.contexts.size(); ++k) {
+    const size_t i = static_cast<size_t>(ws.contexts[k]);
+    if (k + 1 < ws.contexts.size() && ids[ws.contexts[k + 1]] == ids[i]) continue;  // a later duplicate wins
+    const float l = logits[i];
+    if (std::isnan(l) || l == std::numeric_limits<float>::infinity()) {
+      return Status::InvalidArgument("logit of token " + std::to_string(ids[i]) + " is " +
+                                     (std::isnan(l) ? "NaN" : "+inf"));
+    }
+    max_logit = std::max(max_logit, l);
+    if (l == -std::numeric_limits<float>::infinity()) continue;
+    ws.ids.push_back(ids[i]);
+    ws.probs.push_back(static_cast<double>(l));  // the logit for now; weights below
+  }
+  if (max_logit == -std::numeric_limits<float>::infinity()) {
+    return Status::InvalidArgument("every logit is -inf: nothing can be sampled");
+  }
+  double total = 0;
+  for (double& v : ws.probs) total += v = std::exp((v - max_logit) * 1.0);
+  for (double& v : ws.probs) v /= total;
+  return GumbelSelect(context, static_cast<size_t>(vocab), rng, ws);
+}
+
+StatusOr<int32_t> Watermarker::GumbelSelect(std::span<const int32_t> context, size_t vocab, uint64_t& rng,
+                                            SampleWorkspace& ws) const {
   TT_RETURN_IF_ERROR(CheckContextTail(context, spec_.h));
   if (!ContextIsWatermarked(context)) return DrawCandidate(ws, rng);
   // Keyed Gumbel-max (Aaronson): argmax_t log(r_t) / p_t with r_t the PRF
@@ -300,7 +431,7 @@ StatusOr<int32_t> Watermarker::Sample(std::span<const int32_t> context, std::spa
   const size_t n = ws.ids.size();
   ws.slots.resize(n);
   const size_t per_block = static_cast<size_t>(prf_.slots_per_block());
-  const size_t all_blocks = (logits.size() + per_block - 1) / per_block;
+  const size_t all_blocks = (vocab + per_block - 1) / per_block;
   if (n >= all_blocks) {
     // Many candidates: encrypting every block of the context (V/4 blocks)
     // is cheaper than one block per candidate.

@@ -70,6 +70,17 @@ class Watermarker {
   StatusOr<int32_t> Sample(std::span<const int32_t> context, std::span<const float> logits,
                            const SamplingParams& params, uint64_t& rng, SampleWorkspace& ws) const;
 
+  // Sample over a sparse candidate set, for samplers that run after top-k /
+  // top-p (llama.cpp chains): exactly Sample(context, dense, {}, rng, ws)
+  // where dense has vocab entries, logits[i] at ids[i] (a later duplicate id
+  // wins) and -inf elsewhere, token for token and rng for rng, but in
+  // O(n log n) for n candidates instead of O(vocab). Sampling schemes only
+  // (FailedPrecondition otherwise: a bias scheme's candidates need Apply on
+  // the model's full logits first). ids must lie in [0, vocab).
+  StatusOr<int32_t> SampleCandidates(std::span<const int32_t> context, std::span<const int32_t> ids,
+                                     std::span<const float> logits, int64_t vocab, uint64_t& rng,
+                                     SampleWorkspace& ws) const;
+
   // Sample for every row: row b uses context tokens[offsets[b] ..
   // offsets[b+1]), logits row b and its own rng state rngs[b]; writes out[b].
   Status SampleBatch(std::span<const int32_t> tokens, std::span<const int64_t> offsets, ConstLogitsMatrixMap logits,
@@ -88,6 +99,11 @@ class Watermarker {
   // the raw PRF blocks to on_blocks(first, count, blocks, n_blocks), which
   // returns true if it consumed them; otherwise add(first, count, mask) gets
   // one green flag per token.
+  // Keyed Gumbel-max over ws.ids / ws.probs (filled by candidate selection)
+  // for a vocabulary of `vocab` tokens; shared by Sample and SampleCandidates
+  // so that the two cannot drift apart.
+  StatusOr<int32_t> GumbelSelect(std::span<const int32_t> context, size_t vocab, uint64_t& rng,
+                                 SampleWorkspace& ws) const;
   template <typename AddFn, typename BlocksFn>
   Status ForEachGreenChunk(std::span<const int32_t> context, int64_t vocab, AddFn&& add, BlocksFn&& on_blocks) const;
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "test_util.h"
@@ -145,6 +146,61 @@ TEST(Watermarker, SampleBatchEqualsRows) {
   }
   std::vector<int32_t> short_out(1);
   EXPECT_FALSE(wm.SampleBatch(tokens, offsets, map, {}, rngs, ws, short_out).ok());
+}
+
+// The sparse entry point llama.cpp's sampler uses after top-k/top-p must pick
+// exactly the token the dense path picks on the same distribution (absent
+// ids at -inf), including the rng it consumes on unwatermarked steps.
+TEST(Watermarker, SampleCandidatesEqualsDenseSample) {
+  const float kInf = std::numeric_limits<float>::infinity();
+  for (const char* spec : {"gumbel:h=1", "gumbel:h=4"}) {
+    const Watermarker wm = Watermarker::Create(FixedKey(4), SchemeSpec::Parse(spec).value()).value();
+    std::mt19937 gen(17);
+    SampleWorkspace ws_dense, ws_sparse;
+    int checked = 0;
+    for (int64_t vocab : {1, 7, 64, 300, 5000}) {
+      for (int trial = 0; trial < 60; ++trial) {
+        // 1..min(vocab, 200) candidates, shuffled, with duplicates and -inf.
+        const size_t n = 1 + gen() % static_cast<size_t>(std::min<int64_t>(vocab, 200));
+        std::vector<int32_t> ids(n);
+        std::vector<float> logits(n);
+        for (size_t i = 0; i < n; ++i) {
+          ids[i] = static_cast<int32_t>(gen() % static_cast<uint32_t>(vocab));
+          logits[i] = (gen() % 9 == 0) ? -kInf : std::normal_distribution<float>(0.0f, 2.0f)(gen);
+        }
+        if (gen() % 2) logits[gen() % n] = 3.0f;  // at least one finite entry, usually
+        std::vector<float> dense(static_cast<size_t>(vocab), -kInf);
+        for (size_t i = 0; i < n; ++i) dense[static_cast<size_t>(ids[i])] = logits[i];
+        // Context lengths 0..5: short ones are unwatermarked and draw from rng.
+        std::vector<int32_t> context;
+        for (int c = trial % 6; c > 0; --c) context.push_back(static_cast<int32_t>(gen() % 50000));
+        uint64_t rng_dense = 99 + trial, rng_sparse = 99 + trial;
+        auto a = wm.Sample(context, dense, {}, rng_dense, ws_dense);
+        auto b = wm.SampleCandidates(context, ids, logits, vocab, rng_sparse, ws_sparse);
+        ASSERT_EQ(a.ok(), b.ok()) << spec << " vocab " << vocab << " trial " << trial;
+        if (!a.ok()) continue;
+        EXPECT_EQ(*a, *b) << spec << " vocab " << vocab << " trial " << trial;
+        EXPECT_EQ(rng_dense, rng_sparse);
+        ++checked;
+      }
+    }
+    EXPECT_GT(checked, 250);
+  }
+  const Watermarker gumbel = Watermarker::Create(FixedKey(4), SchemeSpec::Parse("gumbel:h=1").value()).value();
+  const Watermarker kgw = Watermarker::Create(FixedKey(4), SchemeSpec::Parse("kgw").value()).value();
+  SampleWorkspace ws;
+  uint64_t rng = 1;
+  const std::vector<int32_t> ctx = {3};
+  EXPECT_EQ(kgw.SampleCandidates(ctx, std::vector<int32_t>{1}, std::vector<float>{0.f}, 10, rng, ws).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(gumbel.SampleCandidates(ctx, std::vector<int32_t>{1, 2}, std::vector<float>{0.f}, 10, rng, ws).ok());
+  EXPECT_FALSE(gumbel.SampleCandidates(ctx, std::vector<int32_t>{10}, std::vector<float>{0.f}, 10, rng, ws).ok());
+  EXPECT_FALSE(gumbel.SampleCandidates(ctx, std::vector<int32_t>{-1}, std::vector<float>{0.f}, 10, rng, ws).ok());
+  EXPECT_FALSE(gumbel.SampleCandidates(ctx, std::vector<int32_t>{}, std::vector<float>{}, 10, rng, ws).ok());
+  EXPECT_FALSE(gumbel.SampleCandidates(ctx, std::vector<int32_t>{1}, std::vector<float>{-kInf}, 10, rng, ws).ok());
+  auto nan = gumbel.SampleCandidates(ctx, std::vector<int32_t>{4}, std::vector<float>{std::nanf("")}, 10, rng, ws);
+  ASSERT_FALSE(nan.ok());
+  EXPECT_NE(nan.status().message().find("token 4"), std::string::npos) << nan.status().message();
 }
 
 TEST(Watermarker, HalfPrecisionAddsDeltaWithRounding) {

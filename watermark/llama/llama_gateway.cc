@@ -49,7 +49,8 @@ std::string UtcNow() {
 
 StatusOr<std::unique_ptr<LlamaGateway>> LlamaGateway::Create(const std::string& scheme, const std::string& keys_dir,
                                                              const std::string& policy_path,
-                                                             const std::string& record_path) {
+                                                             const std::string& record_path,
+                                                             const std::string& api_keys_path) {
   TT_ASSIGN_OR_RETURN(SchemeSpec spec, SchemeSpec::Parse(scheme));
   if (keys_dir.empty()) return Status::InvalidArgument("keys directory is empty");
   if (::access(keys_dir.c_str(), R_OK | X_OK) != 0) {
@@ -59,16 +60,26 @@ StatusOr<std::unique_ptr<LlamaGateway>> LlamaGateway::Create(const std::string& 
   if (!policy_path.empty()) {
     TT_ASSIGN_OR_RETURN(policy, TenantPolicy::Load(policy_path));
   }
+  std::optional<ApiKeyMap> api_keys;
+  if (!api_keys_path.empty()) {
+    TT_ASSIGN_OR_RETURN(api_keys, ApiKeyMap::Load(api_keys_path));
+  }
   int fd = -1;
   if (!record_path.empty()) {
     fd = ::open(record_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return Status::PermissionDenied("record file " + record_path + ": " + std::strerror(errno));
   }
-  return std::unique_ptr<LlamaGateway>(new LlamaGateway(spec, keys_dir, std::move(policy), fd));
+  return std::unique_ptr<LlamaGateway>(
+      new LlamaGateway(spec, keys_dir, std::move(policy), fd, std::move(api_keys)));
 }
 
-LlamaGateway::LlamaGateway(SchemeSpec spec, std::string keys_dir, TenantPolicy policy, int record_fd)
-    : spec_(spec), keys_dir_(std::move(keys_dir)), policy_(std::move(policy)), record_fd_(record_fd) {}
+LlamaGateway::LlamaGateway(SchemeSpec spec, std::string keys_dir, TenantPolicy policy, int record_fd,
+                           std::optional<ApiKeyMap> api_keys)
+    : spec_(spec),
+      keys_dir_(std::move(keys_dir)),
+      policy_(std::move(policy)),
+      record_fd_(record_fd),
+      api_keys_(std::move(api_keys)) {}
 
 LlamaGateway::~LlamaGateway() {
   if (record_fd_ >= 0) ::close(record_fd_);
@@ -87,16 +98,25 @@ StatusOr<LlamaGateway::TenantKey> LlamaGateway::KeyFor(const std::string& tenant
   return entry;
 }
 
+StatusOr<std::optional<std::string>> LlamaGateway::Authenticate(const std::optional<std::string_view>& api_key,
+                                                                const std::optional<std::string>& user) const {
+  if (!api_keys_) return std::optional<std::string>(user.value_or(""));
+  if (!api_key || api_key->empty()) {
+    if (policy_.AllowsAnonymous()) return std::optional<std::string>();
+    return Status::PermissionDenied(
+        "missing API key: send 'Authorization: Bearer <key>' (this server maps API keys to tenants)");
+  }
+  std::optional<std::string> tenant = api_keys_->TenantOf(*api_key);
+  if (!tenant) return Status::PermissionDenied("unknown API key");
+  return tenant;
+}
+
 StatusOr<GatewayDecision> LlamaGateway::Resolve(const std::string& tenant, bool watermark_requested, int32_t n_vocab,
                                                 uint64_t seed) {
   if (tenant.empty()) {
     return Status::InvalidArgument("request has no tenant: set the \"user\" field to a tenant name");
   }
-  TT_RETURN_IF_ERROR(ValidateKeyLabel(tenant, "tenant"));
-  // Key labels may contain '/', but a tenant names a file in keys_dir_.
-  if (tenant.find('/') != std::string::npos) {
-    return Status::InvalidArgument("tenant '" + tenant + "' must not contain '/'");
-  }
+  TT_RETURN_IF_ERROR(ValidateTenantName(tenant));
   // The key must exist even for opted-out requests, so an unknown tenant is
   // never served silently.
   TT_ASSIGN_OR_RETURN(TenantKey key, KeyFor(tenant));

@@ -38,7 +38,7 @@ StatusOr<TenantPolicy> TenantPolicy::Load(const std::string& path) {
 
 StatusOr<TenantPolicy> TenantPolicy::Parse(std::string_view text, const std::string& origin) {
   TenantPolicy policy;
-  bool seen_magic = false, seen_default = false;
+  bool seen_magic = false, seen_default = false, seen_anonymous = false;
   size_t line_no = 0, start = 0;
   while (start <= text.size()) {
     size_t nl = text.find('\n', start);
@@ -70,9 +70,16 @@ StatusOr<TenantPolicy> TenantPolicy::Parse(std::string_view text, const std::str
       if (!policy.opt_out_.emplace(tenant, allow).second) {
         return Status::InvalidArgument(where + ": second rule for tenant '" + tenant + "'");
       }
+    } else if (words[0] == "anonymous") {
+      if (words.size() != 2 || (words[1] != "requests=allow" && words[1] != "requests=deny")) {
+        return Status::InvalidArgument(where + ": expected 'anonymous requests=allow|deny'");
+      }
+      if (seen_anonymous) return Status::InvalidArgument(where + ": second 'anonymous' rule");
+      policy.allow_anonymous_ = words[1] == "requests=allow";
+      seen_anonymous = true;
     } else {
       return Status::InvalidArgument(where + ": unknown rule '" + std::string(words[0]) +
-                                     "' (expected 'default' or 'tenant')");
+                                     "' (expected 'default', 'tenant' or 'anonymous')");
     }
   }
   if (!seen_magic) return Status::InvalidArgument(origin + ": empty policy file");

@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "crypto/key_file.h"
@@ -79,14 +80,14 @@ int tt_llama_sampler_selects(const struct llama_sampler* smpl) {
 }
 
 tt_status tt_llama_gateway_new(const char* scheme, const char* keys_dir, const char* policy_path,
-                               const char* record_path, tt_llama_gateway** out) {
+                               const char* record_path, const char* api_keys_path, tt_llama_gateway** out) {
   return Guard([&]() -> tt_status {
     if (out == nullptr || scheme == nullptr || keys_dir == nullptr) {
       return Fail(TT_INVALID_ARGUMENT, "scheme, keys_dir and out are required");
     }
     *out = nullptr;
     auto gw = telltale::LlamaGateway::Create(scheme, keys_dir, policy_path ? policy_path : "",
-                                             record_path ? record_path : "");
+                                             record_path ? record_path : "", api_keys_path ? api_keys_path : "");
     if (!gw.ok()) return Fail(gw.status());
     *out = new tt_llama_gateway{std::move(*gw)};
     g_last_error.clear();
@@ -96,22 +97,40 @@ tt_status tt_llama_gateway_new(const char* scheme, const char* keys_dir, const c
 
 void tt_llama_gateway_free(tt_llama_gateway* gw) { delete gw; }
 
-tt_status tt_llama_gateway_resolve(tt_llama_gateway* gw, const char* tenant, size_t tenant_len,
-                                   int watermark_requested, int32_t n_vocab, uint64_t seed,
-                                   struct llama_sampler** sampler, int* selects, char* key_id, size_t key_id_len) {
+tt_status tt_llama_gateway_resolve(tt_llama_gateway* gw, const tt_llama_request* req, tt_llama_decision* out) {
   return Guard([&]() -> tt_status {
-    if (gw == nullptr || sampler == nullptr || selects == nullptr || key_id == nullptr) {
-      return Fail(TT_INVALID_ARGUMENT, "gateway, sampler, selects and key_id are required");
+    if (gw == nullptr || req == nullptr || out == nullptr) {
+      return Fail(TT_INVALID_ARGUMENT, "gateway, request and decision are required");
     }
-    if (key_id_len < TT_KEY_ID_CHARS + 1) return Fail(TT_INVALID_ARGUMENT, "key_id buffer needs 33 bytes");
-    *sampler = nullptr;
-    *selects = 0;
-    key_id[0] = '\0';
-    auto d = gw->gw->Resolve(Str(tenant, tenant_len), watermark_requested != 0, n_vocab, seed);
+    if (req->struct_size != sizeof(tt_llama_request) || out->struct_size != sizeof(tt_llama_decision)) {
+      return Fail(TT_INVALID_ARGUMENT, "tt_llama_request/tt_llama_decision struct_size does not match this library (" +
+                                           std::to_string(sizeof(tt_llama_request)) + "/" +
+                                           std::to_string(sizeof(tt_llama_decision)) + " bytes)");
+    }
+    *out = tt_llama_decision{};
+    out->struct_size = sizeof(tt_llama_decision);
+    std::optional<std::string_view> api_key;
+    if (req->api_key != nullptr) api_key = std::string_view(req->api_key, req->api_key_len);
+    std::optional<std::string> user;
+    if (req->user != nullptr) user = Str(req->user, req->user_len);
+    auto tenant = gw->gw->Authenticate(api_key, user);
+    if (!tenant.ok()) {
+      out->unauthenticated = 1;
+      return Fail(tenant.status());
+    }
+    if (!tenant->has_value()) {  // anonymous, allowed by the policy: unwatermarked
+      g_last_error.clear();
+      return TT_OK;
+    }
+    if ((*tenant)->size() > TT_LLAMA_TENANT_CHARS) {
+      return Fail(TT_INVALID_ARGUMENT, "tenant name longer than 128 characters");
+    }
+    auto d = gw->gw->Resolve(**tenant, req->watermark_requested != 0, req->n_vocab, req->seed);
     if (!d.ok()) return Fail(d.status());
-    *sampler = d->sampler;
-    *selects = d->selects ? 1 : 0;
-    std::memcpy(key_id, d->key_id.c_str(), d->key_id.size() + 1);
+    out->sampler = d->sampler;
+    out->selects = d->selects ? 1 : 0;
+    std::memcpy(out->key_id, d->key_id.c_str(), d->key_id.size() + 1);
+    std::memcpy(out->tenant, (*tenant)->c_str(), (*tenant)->size() + 1);
     g_last_error.clear();
     return TT_OK;
   });

@@ -32,7 +32,7 @@ struct llama_sampler;
 
 /* Bumped whenever a tt_llama_* signature below changes; the server patch
  * refuses a library with another version. */
-#define TT_LLAMA_ABI_VERSION 1u
+#define TT_LLAMA_ABI_VERSION 2u
 uint32_t tt_llama_abi_version(void);
 const char* tt_llama_last_error(void);
 
@@ -49,28 +49,53 @@ struct llama_sampler* tt_llama_sampler_init(const char* key_path, size_t key_pat
  * telltale sampler. */
 int tt_llama_sampler_selects(const struct llama_sampler* smpl);
 
-/* ---- server gateway: tenants, policy, records ----
+/* ---- server gateway: tenants, API keys, policy, records ----
  * scheme: spec string; keys_dir: holds <tenant>.key files (mode 0600);
  * policy_path: policy file or NULL (default: no opt-out for anyone);
- * record_path: JSONL file records are appended to, or NULL (no records).
+ * record_path: JSONL file records are appended to, or NULL (no records);
+ * api_keys_path: API-key -> tenant map (docs/llama.md, mode 0600) or NULL
+ * (the request's `user` field names the tenant).
  * Thread-safety: every gateway call may run concurrently. */
 typedef struct tt_llama_gateway tt_llama_gateway;
 
 TT_NODISCARD tt_status tt_llama_gateway_new(const char* scheme, const char* keys_dir, const char* policy_path,
-                                            const char* record_path, tt_llama_gateway** out);
+                                            const char* record_path, const char* api_keys_path,
+                                            tt_llama_gateway** out);
 void tt_llama_gateway_free(tt_llama_gateway* gw);
 
-/* Resolves one request. tenant: the request's `user` field (required);
- * watermark_requested: 0 when the request asked to opt out. On success
- * *sampler is a new sampler for this request (NULL when it is served
- * without watermark, which only the policy can allow), *selects as in
- * tt_llama_sampler_selects, and key_id (>= 33 bytes) the tenant key's id
- * ("" when unwatermarked). Unknown tenants and refused opt-outs fail with
- * TT_PERMISSION_DENIED / TT_NOT_FOUND and a message for the client. */
-TT_NODISCARD tt_status tt_llama_gateway_resolve(tt_llama_gateway* gw, const char* tenant, size_t tenant_len,
-                                                int watermark_requested, int32_t n_vocab, uint64_t seed,
-                                                struct llama_sampler** sampler, int* selects, char* key_id,
-                                                size_t key_id_len);
+/* One request as the server sees it. struct_size: sizeof(tt_llama_request)
+ * as the caller compiled it (checked, so a mismatched header fails cleanly).
+ * api_key: the bearer token (NULL: the request presented none); user: the
+ * `user` field (NULL: absent); watermark_requested: 0 when the request
+ * asked to opt out. */
+typedef struct tt_llama_request {
+  uint32_t struct_size;
+  const char* api_key;
+  size_t api_key_len;
+  const char* user;
+  size_t user_len;
+  int watermark_requested;
+  int32_t n_vocab;
+  uint64_t seed;
+} tt_llama_request;
+
+#define TT_LLAMA_TENANT_CHARS 128
+typedef struct tt_llama_decision {
+  uint32_t struct_size;          /* set by the caller: sizeof(tt_llama_decision) */
+  struct llama_sampler* sampler; /* caller owns; NULL: served without watermark */
+  int selects;                   /* as tt_llama_sampler_selects */
+  int unauthenticated;           /* on failure: 1 when the API key was missing or unknown (HTTP 401) */
+  char key_id[TT_KEY_ID_CHARS + 1];         /* "" when unwatermarked */
+  char tenant[TT_LLAMA_TENANT_CHARS + 1];   /* "" for an anonymous request */
+} tt_llama_decision;
+
+/* Resolves one request: who the tenant is (with an API-key map: the key's
+ * tenant, `user` ignored; without: `user`), then its sampler. Unwatermarked
+ * only when the policy allows it (opt-out, or anonymous requests). Fails
+ * with a message for the client: unknown tenants, refused opt-outs and
+ * (out->unauthenticated = 1) missing or unknown API keys. */
+TT_NODISCARD tt_status tt_llama_gateway_resolve(tt_llama_gateway* gw, const tt_llama_request* req,
+                                                tt_llama_decision* out);
 
 /* Appends one record for a finished completion (docs/llama.md, Records). */
 TT_NODISCARD tt_status tt_llama_gateway_record(tt_llama_gateway* gw, const char* tenant, size_t tenant_len,

@@ -6,7 +6,7 @@
 //   llama_sampler_chain_add(chain, s);   // the chain takes ownership
 //
 // Bias schemes (kgw, unigram) add delta to the logit of every green
-// candidate. The bias is looked up by token id in a dense row over the whole
+// candidate. Greenness is looked up by token id in a bitmap of the whole
 // vocabulary, so the sampler is correct on any candidate subset in any
 // order; it is meant to go FIRST in the chain (before penalties, top-k,
 // top-p, temperature) so that the bias acts on the model's own logits, as
@@ -14,9 +14,11 @@
 //
 // Sampling schemes (gumbel) select the token (set cur_p->selected) by keyed
 // Gumbel-max over the candidates that reach it, and so replace `dist`: put
-// it LAST, after top-k/top-p/temperature. Candidates are scattered by id into
-// a dense row (absent ids at -inf), so a reduced candidate array is handled
-// exactly like the same distribution over the full vocabulary.
+// it LAST, after top-k/top-p/temperature. A reduced candidate array is
+// handled exactly like the same distribution over the full vocabulary
+// (absent ids at -inf): few candidates go through
+// Watermarker::SampleCandidates, many are scattered into a dense row; both
+// give the same token.
 //
 // accept() appends the token to the context (prompt tokens included when the
 // caller feeds them, as llama-server and common_sampler do); only the last h
@@ -25,7 +27,10 @@
 // rng, so clones evolve independently; the Watermarker itself is shared
 // (immutable, thread-safe) between clones.
 //
-// Edge cases: candidate ids outside [0, n_vocab) are left untouched (bias)
+// Edge cases: a full-size array (n_vocab entries) is assumed to hold each id
+// once, as llama.cpp's arrays do (a duplicated green id outside its own
+// position might then be missed); any order is fine. Candidate ids outside
+// [0, n_vocab) are left untouched (bias)
 // or ignored (gumbel); if gumbel sampling fails (every candidate at -inf)
 // the highest-logit candidate is selected so the caller never reads index -1.
 // Thread-safety: one sampler per sequence; its calls must not overlap.
@@ -70,6 +75,7 @@ class WatermarkSampler {
  private:
   void ApplyBias(llama_token_data_array* cur_p);
   void ApplySampling(llama_token_data_array* cur_p);
+  StatusOr<int32_t> SampleToken(const llama_token_data_array* cur_p);
   void TrimContext();
 
   std::shared_ptr<const Watermarker> wm_;
@@ -78,7 +84,10 @@ class WatermarkSampler {
   uint64_t rng_;
   std::vector<int32_t> context_;
   // Scratch reused across steps (never shared between clones).
-  std::vector<float> dense_;  // n_vocab: bias row (bias schemes) or logits (gumbel)
+  std::vector<uint64_t> green_;  // bias schemes: green-list bitmap, ceil(n_vocab / 64) words
+  std::vector<float> dense_;     // sampling schemes, many candidates: dense logits row
+  std::vector<int32_t> ids_;     // sampling schemes, few candidates: their ids and logits
+  std::vector<float> logits_;
   SampleWorkspace ws_;
   uint64_t steps_ = 0, full_steps_ = 0, watermarked_steps_ = 0;
 };

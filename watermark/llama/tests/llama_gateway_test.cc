@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "crypto/key_file.h"
 #include "llama.h"
 #include "watermark/llama/llama_gateway.h"
+#include "watermark/llama/tt_llama.h"
 #include "watermark/llama/watermark_sampler.h"
 
 namespace telltale {
@@ -79,6 +81,96 @@ TEST_F(GatewayTest, ResolvesTenantsAppliesPolicyAndRecords) {
   // SHA-256("abc")
   EXPECT_NE(text.find("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), std::string::npos);
   EXPECT_EQ(text.back(), '\n');
+}
+
+TEST_F(GatewayTest, ApiKeyIsAuthoritativeOverUser) {
+  const std::string keys = (dir_ / "api-keys").string();
+  ASSERT_TRUE(WriteFileAtomically(keys,
+                                  "telltale-llama-api-keys v1\n"
+                                  "sk-acme-4f1c0a9e2b7d6c35 acme\nsk-globex-77d2a1e09c4b8f61 globex\n",
+                                  0600)
+                  .ok());
+  auto gw = LlamaGateway::Create("kgw", (dir_ / "keys").string(), (dir_ / "policy").string(), "", keys);
+  ASSERT_TRUE(gw.ok()) << gw.status().message();
+  EXPECT_TRUE((*gw)->has_api_keys());
+  // `user` claims globex, the key is acme's: acme.
+  auto t = (*gw)->Authenticate(std::string_view("sk-acme-4f1c0a9e2b7d6c35"), std::string("globex"));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->value_or("?"), "acme");
+  t = (*gw)->Authenticate(std::string_view("sk-globex-77d2a1e09c4b8f61"), std::nullopt);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->value_or("?"), "globex");
+  auto unknown = (*gw)->Authenticate(std::string_view("sk-initech-000000000000"), std::string("acme"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "unknown API key");
+  auto missing = (*gw)->Authenticate(std::nullopt, std::string("acme"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing API key"), std::string::npos);
+
+  // The policy may let key-less requests through as anonymous, never wrong keys.
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "anon-policy").string(),
+                                  "telltale-llama-policy v1\nanonymous requests=allow\n").ok());
+  auto anon = LlamaGateway::Create("kgw", (dir_ / "keys").string(), (dir_ / "anon-policy").string(), "", keys);
+  ASSERT_TRUE(anon.ok()) << anon.status().message();
+  auto a = (*anon)->Authenticate(std::nullopt, std::string("acme"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->has_value());
+  EXPECT_FALSE((*anon)->Authenticate(std::string_view("sk-initech-000000000000"), std::nullopt).ok());
+
+  // Without a map, `user` names the tenant as before.
+  auto plain = LlamaGateway::Create("kgw", (dir_ / "keys").string(), "", "");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->has_api_keys());
+  auto u = (*plain)->Authenticate(std::string_view("sk-acme-4f1c0a9e2b7d6c35"), std::string("globex"));
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->value_or("?"), "globex");
+
+  ASSERT_EQ(::chmod(keys.c_str(), 0644), 0);
+  auto readable = LlamaGateway::Create("kgw", (dir_ / "keys").string(), "", "", keys);
+  ASSERT_FALSE(readable.ok());
+  EXPECT_EQ(readable.status().code(), StatusCode::kPermissionDenied);
+}
+
+// The C ABI the server uses: struct sizes checked, 401-class failures
+// flagged, the key's tenant reported.
+TEST_F(GatewayTest, CAbiResolvesByApiKey) {
+  const std::string keys = (dir_ / "api-keys").string();
+  ASSERT_TRUE(WriteFileAtomically(keys, "telltale-llama-api-keys v1\nsk-acme-4f1c0a9e2b7d6c35 acme\n", 0600).ok());
+  tt_llama_gateway* gw = nullptr;
+  ASSERT_EQ(tt_llama_gateway_new("kgw", (dir_ / "keys").c_str(), nullptr, nullptr, keys.c_str(), &gw), TT_OK)
+      << tt_llama_last_error();
+  const std::string key = "sk-acme-4f1c0a9e2b7d6c35", user = "globex";
+  tt_llama_request req{};
+  req.struct_size = sizeof req;
+  req.api_key = key.data();
+  req.api_key_len = key.size();
+  req.user = user.data();
+  req.user_len = user.size();
+  req.watermark_requested = 1;
+  req.n_vocab = 4096;
+  req.seed = 1;
+  tt_llama_decision out{};
+  out.struct_size = sizeof out;
+  ASSERT_EQ(tt_llama_gateway_resolve(gw, &req, &out), TT_OK) << tt_llama_last_error();
+  EXPECT_STREQ(out.tenant, "acme");
+  EXPECT_EQ(std::strlen(out.key_id), 32u);
+  ASSERT_NE(out.sampler, nullptr);
+  EXPECT_EQ(out.unauthenticated, 0);
+  llama_sampler_free(out.sampler);
+
+  req.api_key_len -= 1;  // a prefix of the key is not the key
+  EXPECT_NE(tt_llama_gateway_resolve(gw, &req, &out), TT_OK);
+  EXPECT_EQ(out.unauthenticated, 1);
+  EXPECT_EQ(out.sampler, nullptr);
+  EXPECT_STREQ(tt_llama_last_error(), "unknown API key");
+  req.api_key = nullptr;
+  EXPECT_NE(tt_llama_gateway_resolve(gw, &req, &out), TT_OK);
+  EXPECT_EQ(out.unauthenticated, 1);
+
+  req.struct_size = 8;
+  EXPECT_EQ(tt_llama_gateway_resolve(gw, &req, &out), TT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tt_llama_last_error()).find("struct_size"), std::string::npos);
+  tt_llama_gateway_free(gw);
 }
 
 TEST_F(GatewayTest, RejectsBadConfiguration) {

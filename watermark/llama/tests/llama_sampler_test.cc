@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -247,6 +248,81 @@ TEST_F(LlamaSamplerTest, DetectorFindsTheWatermarkInGeneratedIds) {
   std::vector<int32_t> out = Generate(plain, 200);
   EXPECT_GT(Log10P(kKgw, 7, out), -3.0) << "unwatermarked text";
   llama_sampler_free(plain);
+}
+
+// The full-array fast path (green entries only, ids checked) must equal the
+// by-id result on every layout: identity, a swap that the check catches
+// part-way, reversed, and one entry replaced by an out-of-vocabulary id.
+// Vocabularies include the 128k Llama 3 size and a partial last word.
+TEST(WatermarkSamplerLayouts, FullArraysInAnyOrderMatchTheDenseBias) {
+  for (const char* spec : {kKgw, "kgw:gamma=0.5,delta=1.5,h=1", "kgw:gamma=0.125,delta=2,h=2"}) {
+    auto wm = MakeWatermarker(spec);
+    for (int32_t v : {1000, 128256}) {
+      const std::vector<float> want = Expected(*wm, {42, 7}, v);
+      std::vector<bool> is_green(static_cast<size_t>(v));
+      std::vector<float> zeros(static_cast<size_t>(v), 0.0f);
+      ASSERT_TRUE(wm->Apply(std::vector<int32_t>{42, 7}, zeros).ok());
+      int32_t first_green = -1, first_red = -1;
+      for (int32_t id = 0; id < v; ++id) {
+        is_green[id] = zeros[id] != 0.0f;
+        if (is_green[id] && first_green < 0) first_green = id;
+        if (!is_green[id] && first_red < 0) first_red = id;
+      }
+      ASSERT_GE(first_green, 0);
+      ASSERT_GE(first_red, 0);
+      for (int layout = 0; layout < 4; ++layout) {
+        std::vector<llama_token_data> cur(static_cast<size_t>(v));
+        for (int32_t id = 0; id < v; ++id) cur[id] = {id, 0.001f * static_cast<float>(id), 0.0f};
+        if (layout == 1) {
+          std::swap(cur[v / 2 + 1], cur[v / 2 + 2]);
+          std::swap(cur[first_green], cur[first_red]);
+        }
+        if (layout == 2) std::reverse(cur.begin(), cur.end());
+        if (layout == 3) cur[v / 3].id = v + 5;
+        llama_sampler* s = WatermarkSampler::New(wm, v, 1).value();
+        llama_sampler_accept(s, 42);
+        llama_sampler_accept(s, 7);
+        llama_token_data_array arr{cur.data(), cur.size(), -1, false};
+        llama_sampler_apply(s, &arr);
+        llama_sampler_free(s);
+        for (int32_t k = 0; k < v; ++k) {
+          const llama_token id = cur[k].id;
+          const float expect = id < v ? want[id] : 0.001f * static_cast<float>(v / 3);
+          ASSERT_EQ(cur[k].logit, expect) << spec << " v=" << v << " layout " << layout << " position " << k;
+        }
+      }
+    }
+  }
+}
+
+// Few candidates take the sparse path, many the dense one; both must pick
+// what the core's dense Sample picks on the same distribution.
+TEST(WatermarkSamplerLayouts, SamplingPicksTheDenseTokenForAnyCandidateCount) {
+  auto wm = MakeWatermarker(kGumbel);
+  const int32_t v = 5000;
+  for (size_t n : {1u, 40u, 300u, 4000u}) {
+    for (int step = 0; step < 20; ++step) {
+      std::vector<llama_token_data> cur;
+      std::vector<float> dense(static_cast<size_t>(v), -std::numeric_limits<float>::infinity());
+      for (size_t k = 0; k < n; ++k) {
+        const auto id = static_cast<int32_t>((k * 7919 + static_cast<size_t>(step) * 31) % static_cast<size_t>(v));
+        const float logit = static_cast<float>(((k + static_cast<size_t>(step)) * 2654435761u) % 1000) * 0.004f;
+        cur.push_back({id, logit, 0.0f});
+        dense[id] = logit;
+      }
+      const std::vector<int32_t> ctx = {step, 3 * step + 1};
+      llama_sampler* s = WatermarkSampler::New(wm, v, 5).value();
+      for (int32_t t : ctx) llama_sampler_accept(s, t);
+      llama_token_data_array arr{cur.data(), cur.size(), -1, false};
+      llama_sampler_apply(s, &arr);
+      llama_sampler_free(s);
+      uint64_t rng = 5;
+      SampleWorkspace ws;
+      const int32_t want = wm->Sample(ctx, dense, {}, rng, ws).value();
+      ASSERT_GE(arr.selected, 0);
+      EXPECT_EQ(cur[static_cast<size_t>(arr.selected)].id, want) << "n=" << n << " step " << step;
+    }
+  }
 }
 
 TEST(WatermarkSamplerErrors, RejectsBadArguments) {

@@ -19,6 +19,15 @@ TEST(TenantPolicy, DefaultsToNoOptOut) {
   ASSERT_TRUE(q.ok()) << q.status().message();
   EXPECT_TRUE(q->MayOptOut("acme"));
   EXPECT_FALSE(q->MayOptOut("globex"));
+  EXPECT_FALSE(none.AllowsAnonymous());
+  EXPECT_FALSE(q->AllowsAnonymous());
+  auto a = TenantPolicy::Parse("telltale-llama-policy v1\nanonymous requests=allow\n", "a");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(a->AllowsAnonymous());
+  EXPECT_FALSE(a->MayOptOut("acme"));
+  auto d = TenantPolicy::Parse("telltale-llama-policy v1\nanonymous requests=deny\n", "d");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_FALSE(d->AllowsAnonymous());
 }
 
 TEST(TenantPolicy, RejectsBadFilesWithLineNumbers) {
@@ -34,6 +43,8 @@ TEST(TenantPolicy, RejectsBadFilesWithLineNumbers) {
       {"telltale-llama-policy v1\ntenant a opt_out=allow\ntenant a opt_out=deny\n", "p:3: second rule"},
       {"telltale-llama-policy v1\ndefault opt_out=allow\ndefault opt_out=deny\n", "p:3: second 'default'"},
       {"telltale-llama-policy v1\nallow acme\n", "p:2: unknown rule 'allow'"},
+      {"telltale-llama-policy v1\nanonymous allow\n", "p:2: expected 'anonymous requests=allow|deny'"},
+      {"telltale-llama-policy v1\nanonymous requests=allow\nanonymous requests=deny\n", "p:3: second 'anonymous'"},
   };
   for (const auto& c : cases) {
     auto p = TenantPolicy::Parse(c.text, "p");

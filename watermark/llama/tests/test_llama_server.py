@@ -8,7 +8,12 @@ streaming and not; re-tokenizes every returned text with
 `telltale tokenize --tokenizer reflm.gguf` and runs `telltale detect` with
 both tenant keys (TT_TELLTALE). Every 200-token watermarked completion must
 be attributed to its tenant at p < 1e-6; opted-out ones must give p > 1e-3.
+A second server (--tt-api-keys) takes the tenant from the bearer key: a
+request whose "user" claims the other tenant is still attributed to the
+key's tenant, an unknown key gets HTTP 401, a key-less request is served
+anonymously (unwatermarked) because its policy allows it.
 """
+import contextlib
 import concurrent.futures
 import hashlib
 import json
@@ -48,9 +53,11 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _post(port, path, body, timeout=300):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
+def _post(port, path, body, timeout=300, api_key=None):
+    headers = {"Content-Type": "application/json"}
+    if api_key is not None:
+        headers["Authorization"] = f"Bearer {api_key}"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.read().decode("utf-8")
@@ -81,11 +88,9 @@ def _text_of(path, stream, raw):
     return text, n
 
 
-@pytest.fixture(scope="module", params=SCHEMES)
-def server(request, tmp_path_factory):
-    scheme = request.param
+@contextlib.contextmanager
+def _run_server(scheme, work, policy_text, extra_args=()):
     exe, lib, model, cli = (_env(v) for v in ("TT_LLAMA_SERVER", "TT_LLAMA_LIB", "TT_LLAMA_MODEL", "TT_TELLTALE"))
-    work = tmp_path_factory.mktemp("llama_server")
     keys = work / "keys"
     keys.mkdir()
     # Tenant keys derived from one master key, as a provider would issue them.
@@ -94,14 +99,14 @@ def server(request, tmp_path_factory):
         subprocess.run([cli, "key", "derive", str(work / "master.key"), "--tenant", tenant, "--region", "eu",
                         "--epoch", "2026-11", "-o", str(keys / f"{tenant}.key")], check=True, capture_output=True)
     policy = work / "policy"
-    policy.write_text("telltale-llama-policy v1\ndefault opt_out=deny\ntenant acme opt_out=allow\n")
+    policy.write_text(policy_text)
     record = work / "records.jsonl"
     port = _free_port()
     log = open(work / "server.log", "w")
     proc = subprocess.Popen([exe, "-m", model, "--host", "127.0.0.1", "--port", str(port), "-np", "4",
                              "-c", "2048", "-t", "2", "--seed", "1",
                              "--tt-lib", lib, "--tt-scheme", scheme, "--tt-keys-dir", str(keys),
-                             "--tt-policy", str(policy), "--tt-record", str(record)],
+                             "--tt-policy", str(policy), "--tt-record", str(record), *extra_args],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 120
@@ -126,6 +131,28 @@ def server(request, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module", params=SCHEMES)
+def server(request, tmp_path_factory):
+    with _run_server(request.param, tmp_path_factory.mktemp("llama_server"),
+                     "telltale-llama-policy v1\ndefault opt_out=deny\ntenant acme opt_out=allow\n") as s:
+        yield s
+
+
+API_KEYS = {"acme": "sk-acme-4f1c0a9e2b7d6c35", "globex": "sk-globex-77d2a1e09c4b8f61"}
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory):
+    """The API key decides the tenant; key-less requests are allowed (anonymous)."""
+    work = tmp_path_factory.mktemp("llama_server_keys")
+    api_keys = work / "api-keys"
+    api_keys.write_text("telltale-llama-api-keys v1\n" + "".join(f"{k} {t}\n" for t, k in API_KEYS.items()))
+    api_keys.chmod(0o600)
+    with _run_server(SCHEMES[0], work, "telltale-llama-policy v1\nanonymous requests=allow\n",
+                     ["--tt-api-keys", str(api_keys)]) as s:
+        yield s
 
 
 def _request(port, path, tenant, stream, watermark, prompt):
@@ -235,3 +262,54 @@ def test_refusals(server):
     assert status == 400 and "no tenant" in raw, raw
     status, raw = _post(port, "/completion", {"user": "acme", "prompt": "x", "n_predict": 4, "tt_watermark": "no"})
     assert status == 400 and "tt_watermark" in raw, raw
+
+
+def test_api_key_decides_the_tenant(keyed_server):
+    port = keyed_server["port"]
+    # (API key's tenant, "user" claim, path)
+    jobs = [("acme", "globex", "/completion"), ("globex", None, "/v1/chat/completions"),
+            ("acme", None, "/v1/chat/completions"), ("globex", "acme", "/completion")]
+
+    def run(job):
+        tenant, claim, path = job
+        body = {"stream": False, "n_predict": N_PREDICT, "ignore_eos": True, "seed": 7}
+        if claim is not None:
+            body["user"] = claim
+        if path.startswith("/v1/"):
+            body["messages"] = [{"role": "user", "content": PROMPTS[len(tenant) % len(PROMPTS)]}]
+            body["max_tokens"] = N_PREDICT
+        else:
+            body["prompt"] = PROMPTS[(len(tenant) + 1) % len(PROMPTS)]
+        status, raw = _post(port, path, body, api_key=API_KEYS[tenant])
+        assert status == 200, f"{job}: HTTP {status}: {raw[:500]}"
+        return _text_of(path, False, raw)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = list(pool.map(run, jobs))
+    ids = {t: _key_id(keyed_server, t) for t in ("acme", "globex")}
+    for job, rep in zip(jobs, _detect(keyed_server, [t for t, _ in results])):
+        assert rep["detected"] and rep["key_id"] == ids[job[0]] and rep["log10_p"] < -6, f"{job}: {rep}"
+
+    # Unknown keys are refused even when "user" names a real tenant.
+    status, raw = _post(port, "/completion", {"user": "acme", "prompt": "x", "n_predict": 4},
+                        api_key="sk-initech-000000000000")
+    assert status == 401, raw
+    err = json.loads(raw)["error"]
+    assert err["type"] == "authentication_error" and "unknown API key" in err["message"], raw
+    assert "sk-initech" not in raw
+    # No key at all: this policy allows anonymous requests, served without
+    # watermark and recorded with an empty tenant, whatever "user" claims.
+    status, raw = _post(port, "/completion", {"user": "acme", "prompt": PROMPTS[0], "n_predict": N_PREDICT,
+                                              "ignore_eos": True, "seed": 7})
+    assert status == 200, raw
+    anon_text, _ = _text_of("/completion", False, raw)
+    assert all(k["log10_p"] > -3 for k in _detect(keyed_server, [anon_text])[0]["keys"])
+
+    records = [json.loads(line) for line in keyed_server["record"].read_text().splitlines()]
+    assert len(records) == len(jobs) + 1, records
+    by_digest = {r["response_sha256"]: r for r in records}
+    for (tenant, _, _), (text, _) in zip(jobs, results):
+        r = by_digest[hashlib.sha256(text.encode("utf-8")).hexdigest()]
+        assert r["tenant"] == tenant and r["watermarked"] and r["key_id"] == ids[tenant], r
+    anon = by_digest[hashlib.sha256(anon_text.encode("utf-8")).hexdigest()]
+    assert anon["tenant"] == "" and not anon["watermarked"] and anon["key_id"] == "", anon
