@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -39,6 +40,24 @@ InputFormat FormatFromName(std::string_view path) {
   return InputFormat::kText;
 }
 
+// Passes through at most `limit` bytes of a plain reader (a partition's
+// byte range); the descriptor was already positioned at the range start.
+class RangeReader : public ByteReader {
+ public:
+  RangeReader(std::unique_ptr<ByteReader> inner, uint64_t limit) : inner_(std::move(inner)), left_(limit) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (left_ == 0) return size_t{0};
+    TT_ASSIGN_OR_RETURN(size_t got, inner_->Read(buf, static_cast<size_t>(std::min<uint64_t>(n, left_))));
+    left_ -= got;
+    return got;
+  }
+  const char* encoding() const override { return inner_->encoding(); }
+
+ private:
+  std::unique_ptr<ByteReader> inner_;
+  uint64_t left_;
+};
+
 }  // namespace
 
 std::string_view InputFormatName(InputFormat format) {
@@ -72,6 +91,7 @@ StatusOr<std::unique_ptr<DocumentSource>> DocumentSource::Open(const InputOption
     return Status::OutOfRange("scan input: max_document_bytes must be below 4 GiB");
   }
   if (options.field.empty()) return Status::InvalidArgument("scan input: empty field name");
+  if (options.range_begin > options.range_end) return Status::InvalidArgument("scan input: byte range ends before it begins");
   std::unique_ptr<DocumentSource> src(new DocumentSource(options));
   // The JSON path is parsed once and shared by every JSONL file; CSV/TSV
   // column names need not be valid paths.
@@ -117,6 +137,13 @@ Status DocumentSource::StartNextEntry(InputItem* item, bool* produced) {
       return Status::Ok();
     }
     owns = true;
+    if (options_.has_range() && ::lseek(fd, static_cast<off_t>(options_.range_begin), SEEK_SET) < 0) {
+      const int err = errno;
+      ::close(fd);
+      SetProblem(item, ItemKind::kError, 0, std::string("cannot seek to the byte range: ") + std::strerror(err), 0);
+      *produced = true;
+      return Status::Ok();
+    }
   }
   StatusOr<std::unique_ptr<ByteReader>> bytes = OpenByteReader(fd, owns, &disk_bytes_);
   if (!bytes.ok()) {
@@ -124,6 +151,16 @@ Status DocumentSource::StartNextEntry(InputItem* item, bool* produced) {
     SetProblem(item, ItemKind::kError, 0, bytes.status().message(), 0);
     *produced = true;
     return Status::Ok();
+  }
+  if (owns && options_.has_range()) {
+    if (std::strcmp((*bytes)->encoding(), "plain") != 0) {
+      SetProblem(item, ItemKind::kError, 0,
+                 std::string("a byte range cannot be read from a ") + (*bytes)->encoding() + " file", 0);
+      *produced = true;
+      return Status::Ok();
+    }
+    *bytes = std::unique_ptr<ByteReader>(
+        new RangeReader(std::move(*bytes), options_.range_end - options_.range_begin));
   }
   InputFormat format = options_.format;
   if (format == InputFormat::kAuto) format = FormatFromName(e.kind == InputEntry::Kind::kStdin ? "" : e.path);
