@@ -40,22 +40,33 @@ InputFormat FormatFromName(std::string_view path) {
   return InputFormat::kText;
 }
 
-// Passes through at most `limit` bytes of a plain reader (a partition's
-// byte range); the descriptor was already positioned at the range start.
+// Reads bytes [begin, end) of a plain file as they are: no sniffing at the
+// range start, so a line that happens to begin with compression magic bytes
+// is still text. Owns the descriptor.
 class RangeReader : public ByteReader {
  public:
-  RangeReader(std::unique_ptr<ByteReader> inner, uint64_t limit) : inner_(std::move(inner)), left_(limit) {}
+  RangeReader(int fd, uint64_t begin, uint64_t end, uint64_t* disk_bytes)
+      : fd_(fd), pos_(begin), end_(end), disk_bytes_(disk_bytes) {}
+  ~RangeReader() override { ::close(fd_); }
   StatusOr<size_t> Read(char* buf, size_t n) override {
-    if (left_ == 0) return size_t{0};
-    TT_ASSIGN_OR_RETURN(size_t got, inner_->Read(buf, static_cast<size_t>(std::min<uint64_t>(n, left_))));
-    left_ -= got;
-    return got;
+    if (pos_ >= end_) return size_t{0};
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    ssize_t got;
+    do {
+      got = ::pread(fd_, buf, want, static_cast<off_t>(pos_));
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return Status::Unavailable(std::string("read error: ") + std::strerror(errno));
+    pos_ += static_cast<uint64_t>(got);
+    *disk_bytes_ += static_cast<uint64_t>(got);
+    if (got == 0) pos_ = end_;  // the file is shorter than the range
+    return static_cast<size_t>(got);
   }
-  const char* encoding() const override { return inner_->encoding(); }
+  const char* encoding() const override { return "plain"; }
 
  private:
-  std::unique_ptr<ByteReader> inner_;
-  uint64_t left_;
+  int fd_;
+  uint64_t pos_, end_;
+  uint64_t* disk_bytes_;
 };
 
 }  // namespace
@@ -137,13 +148,6 @@ Status DocumentSource::StartNextEntry(InputItem* item, bool* produced) {
       return Status::Ok();
     }
     owns = true;
-    if (options_.has_range() && ::lseek(fd, static_cast<off_t>(options_.range_begin), SEEK_SET) < 0) {
-      const int err = errno;
-      ::close(fd);
-      SetProblem(item, ItemKind::kError, 0, std::string("cannot seek to the byte range: ") + std::strerror(err), 0);
-      *produced = true;
-      return Status::Ok();
-    }
   }
   StatusOr<std::unique_ptr<ByteReader>> bytes = OpenByteReader(fd, owns, &disk_bytes_);
   if (!bytes.ok()) {
@@ -153,14 +157,25 @@ Status DocumentSource::StartNextEntry(InputItem* item, bool* produced) {
     return Status::Ok();
   }
   if (owns && options_.has_range()) {
+    // The encoding is sniffed at the start of the FILE; the range is then
+    // read raw through a second descriptor.
     if (std::strcmp((*bytes)->encoding(), "plain") != 0) {
       SetProblem(item, ItemKind::kError, 0,
                  std::string("a byte range cannot be read from a ") + (*bytes)->encoding() + " file", 0);
       *produced = true;
       return Status::Ok();
     }
+    int range_fd;
+    do {
+      range_fd = ::open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (range_fd < 0 && errno == EINTR);
+    if (range_fd < 0) {
+      SetProblem(item, ItemKind::kError, 0, std::string("cannot open: ") + std::strerror(errno), 0);
+      *produced = true;
+      return Status::Ok();
+    }
     *bytes = std::unique_ptr<ByteReader>(
-        new RangeReader(std::move(*bytes), options_.range_end - options_.range_begin));
+        new RangeReader(range_fd, options_.range_begin, options_.range_end, &disk_bytes_));
   }
   InputFormat format = options_.format;
   if (format == InputFormat::kAuto) format = FormatFromName(e.kind == InputEntry::Kind::kStdin ? "" : e.path);
