@@ -95,7 +95,7 @@ def test_partitioning_cuts_large_jsonl_on_lines(corpus):
     assert [os.path.basename(p.path) for p in parts][-1] == b"z-truncated.jsonl.gz"
 
 
-def test_same_answers_two_workers_and_shards_reused(corpus, reference, tmp_path):
+def test_same_answers_two_workers_and_shards_reused(corpus, reference, tmp_path, capsys):
     from distributed import Client, LocalCluster
 
     shard_dir = str(tmp_path / "shards")
@@ -116,8 +116,9 @@ def test_same_answers_two_workers_and_shards_reused(corpus, reference, tmp_path)
         del res
         client.restart()
         again = tdask.scan_dask(client, os.path.join(corpus, "corpus"), spec(corpus), shard_dir=shard_dir,
-                                partition_bytes=PARTITION_BYTES, buckets=3)
+                                partition_bytes=PARTITION_BYTES, buckets=3, progress=True)
         assert list(again.records()) == got
+        assert "100% of" in capsys.readouterr().err  # Dask's progress bar, drawn on stderr
         after = {f: os.stat(os.path.join(shard_dir, f)).st_mtime_ns for f in os.listdir(shard_dir)}
         assert after == before
 
