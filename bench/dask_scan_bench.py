@@ -103,7 +103,6 @@ def main() -> int:
                     reuse = time.perf_counter() - t0
                     assert again == reference
                 shutil.rmtree(shard_dir, ignore_errors=True)
-                client.restart()
             rows.append(("dask, %d worker%s (%d partitions)" % (workers, "" if workers == 1 else "s", res.partitions),
                          statistics.median(walls), statistics.median(cpus)))
     rows.append(("dask, 2 workers, all shards reused", reuse, float("nan")))

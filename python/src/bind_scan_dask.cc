@@ -4,7 +4,8 @@
 // no statistic is recomputed in Python and the result equals the
 // single-machine scan bit for bit:
 //   _scan_partition  one input partition (a file, or a line-aligned byte
-//                    range of one): the exact `--json` item records, the
+//                    range of one): the exact `--json` item records (one
+//                    bytes object, each record ending in LF), the
 //                    summary counts, and the partition's unique corpus tuples
 //                    (12-byte CorpusRecords sorted by (fp, token)) as a numpy
 //                    uint8 array that owns its buffer (no copy).
@@ -148,13 +149,14 @@ py::tuple ScanPartition(const PartitionArgs& a, const std::vector<std::shared_pt
   params.window = a.window;
   params.min_window = a.min_window;
 
-  std::vector<std::string> records;
+  std::string body;  // the shard: one record per line, built here to spare Python a str per record
   StatusOr<scan::ScanSummary> summary = Status::Internal("scan did not run");
   std::vector<Record> all;
   {
     py::gil_scoped_release nogil;
     auto sink = [&](scan::DocumentResult&& r) -> Status {
-      records.push_back(scan::ItemRecord(r, params));
+      body += scan::ItemRecord(r, params);
+      body += '\n';
       return Status::Ok();
     };
     summary = scan::RunScan(cfg, sink, [](const scan::ScanProgress&) {});
@@ -171,9 +173,7 @@ py::tuple ScanPartition(const PartitionArgs& a, const std::vector<std::shared_pt
     }
   }
   ThrowIfError(summary.status());
-  py::list recs;
-  for (const std::string& r : records) recs.append(py::str(r));
-  return py::make_tuple(recs, CountsDict(*summary), RecordsArray(std::move(all)));
+  return py::make_tuple(py::bytes(body), CountsDict(*summary), RecordsArray(std::move(all)));
 }
 
 // Returns (partition ids, unique counts, per-key sums) for the partitions present.
@@ -347,7 +347,8 @@ void RegisterScanDask(py::module_& m) {
       py::arg("path"), py::arg("range_begin"), py::arg("range_end"), py::arg("keys"), py::arg("names"),
       py::arg("scheme"), py::arg("tokenizer"), py::arg("format"), py::arg("field"), py::arg("normalize"),
       py::arg("alpha"), py::arg("threads"), py::arg("window"), py::arg("min_window"), py::arg("max_document_bytes"),
-      "Scans one partition: (item records with local index/line, counts, unique corpus records as uint8).");
+      "Scans one partition: (item records with local index/line as LF-terminated bytes, counts, unique corpus "
+      "records as uint8).");
   m.def("_corpus_reduce", &CorpusReduce, py::arg("records"), py::arg("keys"), py::arg("scheme"),
         "Dedups and scores one shuffle bucket: (partition ids, unique counts, per-key sums).");
   m.def("_scan_finish", &ScanFinish, py::arg("keys"), py::arg("names"), py::arg("scheme"), py::arg("tokenizer"),

@@ -307,11 +307,10 @@ def run_partition(spec: ScanSpec, part: Partition, pid: str, shard_dir: str, buc
     the client as ``part.pid(spec.digest())``): (manifest, bucket slices)."""
     loaded = _load_shard(shard_dir, pid)
     if loaded is None:
-        records, counts, tuples = _core._scan_partition(
+        body, counts, tuples = _core._scan_partition(
             part.path, part.begin, part.end if part.end >= 0 else 2**64 - 1, spec.load_keys(), list(spec.names),
             spec.scheme, spec.tokenizer, spec.format, spec.field, spec.normalize, spec.alpha, spec.threads,
             spec.window, spec.min_window, spec.max_document_bytes)
-        body = "".join(r + "\n" for r in records).encode()
         rec_path, tup_path, man_path = shard_paths(shard_dir, pid)
         _write_atomically(rec_path, body)
         _write_atomically(tup_path, tuples.tobytes())
