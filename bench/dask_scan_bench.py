@@ -78,24 +78,30 @@ def main() -> int:
     from distributed import Client, LocalCluster
 
     spec = tdask.make_spec(keys, dask_corpus.SCHEME, tok)
+    split = []
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            walls, cpus = [], []
+            walls, cpus, client_cpus, merge_cpus = [], [], [], []
             for rep in range(args.reps + 1):
                 shard_dir = tempfile.mkdtemp(prefix="tt-dask-bench-")
                 w0, s0, t0 = worker_cpu(client), cpu_self(), time.perf_counter()
                 res = tdask.scan_dask(client, src, spec, shard_dir=shard_dir, partition_bytes=args.partition_bytes,
                                       progress=False)
+                m0 = cpu_self()
                 got = list(res.records())
+                merge = cpu_self() - m0
                 wall = time.perf_counter() - t0
-                cpu = worker_cpu(client) - w0 + cpu_self() - s0
+                client_cpu = cpu_self() - s0
+                cpu = worker_cpu(client) - w0 + client_cpu
                 if got != reference:
                     print("MISMATCH with telltale scan", file=sys.stderr)
                     return 1
                 if rep > 0:  # the first run warms the workers (imports, tokenizer page cache)
                     walls.append(wall)
                     cpus.append(cpu)
+                    client_cpus.append(client_cpu)
+                    merge_cpus.append(merge)
                 if rep == args.reps and workers == 2:
                     t0 = time.perf_counter()
                     again = list(tdask.scan_dask(client, src, spec, shard_dir=shard_dir,
@@ -105,6 +111,10 @@ def main() -> int:
                 shutil.rmtree(shard_dir, ignore_errors=True)
             rows.append(("dask, %d worker%s (%d partitions)" % (workers, "" if workers == 1 else "s", res.partitions),
                          statistics.median(walls), statistics.median(cpus)))
+            split.append("dask, %d worker%s: CPU of workers %.2f s, of the client process %.2f s (LocalCluster's "
+                         "scheduler runs there too), of which merging the shards %.2f s" % (
+                             workers, "" if workers == 1 else "s", statistics.median(cpus) - statistics.median(client_cpus),
+                             statistics.median(client_cpus), statistics.median(merge_cpus)))
     rows.append(("dask, 2 workers, all shards reused", reuse, float("nan")))
 
     base_wall, base_cpu = rows[0][1], rows[0][2]
@@ -116,6 +126,8 @@ def main() -> int:
         print("| %s | %.2f | %.2f | %.2fx | %s | %s |" % (
             name, wall, size / 1e6 / wall, wall / base_wall, "-" if cpu != cpu else "%.2f" % cpu,
             "-" if cpu != cpu else "%.2fx" % (cpu / base_cpu)))
+    for line in split:
+        print(line)
     return 0
 
 
