@@ -168,3 +168,37 @@ def test_cli_forwarding_and_errors(corpus, reference, tmp_path):
     r = subprocess.run(base + ["--dask", "tcp://127.0.0.1:1"], capture_output=True, text=True, timeout=120,
                        env=env)
     assert r.returncode == 2 and "telltale: scan --dask:" in r.stderr
+
+
+def test_byte_ranges_with_tricky_lines_match_cli(corpus, tmp_path):
+    """Small byte ranges over a lines file and a JSONL file whose texts hold
+    `"index":` / `"line":` look-alikes, blank lines and CRLF: the re-indexed
+    records still equal the CLI's (in-process cluster: fast)."""
+    from distributed import Client, LocalCluster
+
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = []
+    for i in range(40):
+        text = 'abc "index":%d,"line":%d \\"index\\":7 ok' % (i * 3, i) if i % 5 == 0 else "hello world %d" % i
+        rows.append('{"text": %s}' % json_string(text) if i % 7 else "")
+    (d / "a.jsonl").write_text("\r\n".join(rows) + "\n")
+    (d / "b.txt").write_text("".join(("line %d of the lines file\n" % i) if i % 4 else "\n" for i in range(60)))
+    tok = os.path.join(corpus, "chars.json")
+    base = ["--tokenizer", tok, "--scheme", dask_corpus.SCHEME]
+    for k in keys(corpus):
+        base += ["--key", k]
+    for fmt in ("auto", "lines"):
+        r = subprocess.run([cli(), "scan", str(d), "--json", "--format", fmt] + base, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode in (0, 1, 2), r.stderr
+        with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            s = tdask.make_spec(keys(corpus), dask_corpus.SCHEME, tok, format=fmt)
+            res = tdask.scan_dask(client, str(d), s, shard_dir=str(tmp_path / ("s-" + fmt)), partition_bytes=97)
+            assert res.partitions > 10
+            assert list(res.records()) == r.stdout.splitlines()
+
+
+def json_string(s):
+    return json.dumps(s)
