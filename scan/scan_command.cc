@@ -57,7 +57,8 @@ struct ScanArgs {
 // (<build>/cli/telltale -> <build>/python).
 Status ExecDaskScan(const ScanArgs& a) {
   for (const auto& [given, name] : {std::pair{!a.csv.empty(), "--csv"}, {!a.html.empty(), "--html"},
-                                    {a.json_text, "--json-text"}, {!a.spill_dir.empty(), "--spill-dir"}}) {
+                                    {a.json_text, "--json-text"}, {!a.spill_dir.empty(), "--spill-dir"},
+                                    {a.memory != "1G", "--memory"}, {a.top != 20, "--top"}}) {
     if (given) return Status::InvalidArgument(std::string(name) + " is not supported with --dask (use --json)");
   }
   const char* python = "/usr/bin/python3";

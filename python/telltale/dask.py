@@ -557,6 +557,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = parser.parse_args(args_in)
         if not args.paths:
             raise _UsageError("give at least one path")
+        if "-" in args.paths:
+            raise _UsageError("stdin ('-') cannot be distributed; give files")
         if args.threads < 1:
             raise _UsageError("--threads must be >= 1")
         key_paths = list(args.key)
