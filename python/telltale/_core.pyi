@@ -240,16 +240,6 @@ class Tokenizer:
     ) -> List[Tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]]: ...
     def decode(self, ids: TokenIds, *, skip_special: bool = False) -> bytes: ...
 
-# The native provenance submodule; use telltale.provenance, typed in
-# provenance.pyi.
-prov: ModuleType
-
-# Only with the scan component; use telltale.scan() (telltale/scanning.py).
-def _scan(paths: Sequence[str], keys: Sequence[Key], scheme: Union[Scheme, str], tokenizer: str,
-          names: Sequence[str], format: str, field: str, include: Sequence[str], exclude: Sequence[str],
-          normalize: str, alpha: float, threads: int, window: bool, min_window: int, spill_dir: str,
-          memory_bytes: int, max_document_bytes: int) -> Tuple[List[dict], dict, List[str], List[Tuple[str, str]]]: ...
-
 # Only with the scan component: the scale-out primitives behind telltale.dask
 # (python/src/bind_scan_dask.cc, docs/dask.md).
 def _scan_inputs(paths: Sequence[str], include: Sequence[str],
@@ -264,3 +254,13 @@ def _corpus_reduce(records: npt.NDArray[np.uint8], keys: Sequence[Key],
 def _scan_finish(keys: Sequence[Key], names: Sequence[str], scheme: Union[Scheme, str], tokenizer: str,
                  normalize: str, alpha: float, window: bool, min_window: int, inputs: Sequence[str], counts: dict,
                  part_unique: Sequence[int], part_sums: Sequence[Sequence[float]]) -> Tuple[dict, str, str]: ...
+
+# The native provenance submodule; use telltale.provenance, typed in
+# provenance.pyi.
+prov: ModuleType
+
+# Only with the scan component; use telltale.scan() (telltale/scanning.py).
+def _scan(paths: Sequence[str], keys: Sequence[Key], scheme: Union[Scheme, str], tokenizer: str,
+          names: Sequence[str], format: str, field: str, include: Sequence[str], exclude: Sequence[str],
+          normalize: str, alpha: float, threads: int, window: bool, min_window: int, spill_dir: str,
+          memory_bytes: int, max_document_bytes: int) -> Tuple[List[dict], dict, List[str], List[Tuple[str, str]]]: ...
