@@ -27,17 +27,73 @@ inline bool RecordLess(const Record& a, const Record& b) {
 }
 constexpr auto kRecordLess = [](const Record& a, const Record& b) { return RecordLess(a, b); };
 
-// Sorts and keeps the first record of each fingerprint (the smallest token:
-// deterministic even in the 2^-64 case of two tuples sharing a fingerprint).
-void SortUnique(std::vector<Record>* v) {
+}  // namespace
+
+// Keeps the smallest token of each fingerprint: deterministic even in the
+// 2^-64 case of two tuples sharing a fingerprint, and the same whichever
+// subsets the records were first deduplicated in.
+void CorpusTest::SortUniqueRecords(std::vector<Record>* v) {
   std::sort(v->begin(), v->end(), kRecordLess);
   auto last = std::unique(v->begin(), v->end(), [](const Record& a, const Record& b) { return a.fp == b.fp; });
   v->erase(last, v->end());
 }
 
-int PartitionOf(uint64_t fp) { return static_cast<int>(fp >> 56); }
+void CorpusTest::ScoreRecords(const std::vector<const Detector*>& detectors, std::span<const Record> recs,
+                              std::vector<double>* sums) {
+  std::vector<uint64_t> contexts(recs.size());
+  std::vector<int32_t> ids(recs.size());
+  std::vector<double> values(recs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const uint64_t fp = recs[i].fp;
+    ids[i] = static_cast<int32_t>(recs[i].token);
+    // TupleFingerprint is context ^ f(token), so the context comes back exactly.
+    contexts[i] = fp ^ TupleFingerprint(0, ids[i]);
+  }
+  sums->assign(detectors.size(), 0.0);
+  for (size_t j = 0; j < detectors.size(); ++j) {
+    detectors[j]->TupleValues(contexts.data(), ids.data(), recs.size(), values.data());
+    double s = 0;
+    for (double v : values) s += v;  // record order: the sum is part of the spec
+    (*sums)[j] = s;
+  }
+}
 
-}  // namespace
+CorpusTestResult CorpusTest::ResultFromPartitions(const std::vector<const Detector*>& detectors, uint64_t documents,
+                                                  uint64_t tokens_seen, const std::vector<uint64_t>& part_unique,
+                                                  const std::vector<std::vector<double>>& part_sums) {
+  const size_t k = detectors.size();
+  std::vector<double> sums(k, 0.0);
+  uint64_t unique = 0;
+  for (size_t p = 0; p < part_unique.size(); ++p) {
+    unique += part_unique[p];
+    for (size_t j = 0; j < k; ++j) sums[j] += part_sums[p][j];
+  }
+  CorpusTestResult result;
+  result.documents = documents;
+  result.tokens_seen = tokens_seen;
+  result.unique_tuples = unique;
+  std::vector<double> log_p(k);
+  for (size_t j = 0; j < k; ++j) {
+    CorpusKeyResult r;
+    r.key_id = detectors[j]->key_id();
+    r.scored = unique;
+    r.score = sums[j];
+    log_p[j] = LogNullTail(detectors[j]->spec(), sums[j], static_cast<int64_t>(unique));
+    r.log10_p = log_p[j] * kLog10E;
+    r.p_value = std::pow(10.0, r.log10_p);
+    result.keys.push_back(std::move(r));
+  }
+  const std::vector<double> holm = HolmAdjustLog(log_p);
+  for (size_t j = 0; j < k; ++j) {
+    result.keys[j].holm_log10_p = holm[j] * kLog10E;
+    result.keys[j].holm_p = std::pow(10.0, result.keys[j].holm_log10_p);
+  }
+  result.best_key = k == 0 ? -1 : 0;
+  for (size_t j = 1; j < k; ++j) {
+    if (log_p[j] < log_p[static_cast<size_t>(result.best_key)]) result.best_key = static_cast<int>(j);
+  }
+  return result;
+}
 
 CorpusTest::CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options)
     : detectors_(std::move(detectors)),
@@ -221,7 +277,7 @@ Status CorpusTest::LoadPartition(int part, std::vector<Record>* out) {
   out->insert(out->end(), buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_bounds_[part]),
               buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_bounds_[part + 1]));
   std::vector<Record>().swap(runs_[part]);
-  SortUnique(out);
+  SortUniqueRecords(out);
   return Status::Ok();
 }
 
@@ -243,30 +299,17 @@ StatusOr<CorpusTestResult> CorpusTest::Finish() {
   std::vector<uint64_t> part_unique(kPartitions, 0);
   std::vector<Status> part_status(kPartitions, Status::Ok());
   std::atomic<int> next{0};
+  const bool export_only = static_cast<bool>(options_.partition_sink);
   auto work = [&] {
     std::vector<Record> recs;
-    std::vector<uint64_t> contexts;
-    std::vector<int32_t> ids;
-    std::vector<double> values;
     for (int p = next.fetch_add(1); p < kPartitions; p = next.fetch_add(1)) {
       part_status[p] = LoadPartition(p, &recs);
       if (!part_status[p].ok()) continue;
       part_unique[p] = recs.size();
-      contexts.resize(recs.size());
-      ids.resize(recs.size());
-      values.resize(recs.size());
-      for (size_t i = 0; i < recs.size(); ++i) {
-        const uint64_t fp = recs[i].fp;
-        const uint32_t tok = recs[i].token;
-        ids[i] = static_cast<int32_t>(tok);
-        // TupleFingerprint is context ^ f(token), so the context comes back exactly.
-        contexts[i] = fp ^ TupleFingerprint(0, ids[i]);
-      }
-      for (size_t j = 0; j < k; ++j) {
-        detectors_[j]->TupleValues(contexts.data(), ids.data(), recs.size(), values.data());
-        double s = 0;
-        for (double v : values) s += v;
-        part_sums[p][j] = s;
+      if (export_only) {
+        options_.partition_sink(p, std::span<const Record>(recs.data(), recs.size()));
+      } else {
+        ScoreRecords(detectors_, recs, &part_sums[p]);
       }
     }
   };
@@ -275,39 +318,15 @@ StatusOr<CorpusTestResult> CorpusTest::Finish() {
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (std::thread& t : pool) t.join();
-  std::vector<double> sums(k, 0.0);
-  uint64_t unique = 0;
-  for (int p = 0; p < kPartitions; ++p) {
-    TT_RETURN_IF_ERROR(part_status[p]);
-    unique += part_unique[p];
-    for (size_t j = 0; j < k; ++j) sums[j] += part_sums[p][j];
+  for (int p = 0; p < kPartitions; ++p) TT_RETURN_IF_ERROR(part_status[p]);
+  if (export_only) {
+    CorpusTestResult result;
+    result.documents = documents_;
+    result.tokens_seen = tokens_seen_;
+    for (uint64_t u : part_unique) result.unique_tuples += u;
+    return result;
   }
-
-  CorpusTestResult result;
-  result.documents = documents_;
-  result.tokens_seen = tokens_seen_;
-  result.unique_tuples = unique;
-  std::vector<double> log_p(k);
-  for (size_t j = 0; j < k; ++j) {
-    CorpusKeyResult r;
-    r.key_id = detectors_[j]->key_id();
-    r.scored = unique;
-    r.score = sums[j];
-    log_p[j] = LogNullTail(detectors_[j]->spec(), sums[j], static_cast<int64_t>(unique));
-    r.log10_p = log_p[j] * kLog10E;
-    r.p_value = std::pow(10.0, r.log10_p);
-    result.keys.push_back(std::move(r));
-  }
-  const std::vector<double> holm = HolmAdjustLog(log_p);
-  for (size_t j = 0; j < k; ++j) {
-    result.keys[j].holm_log10_p = holm[j] * kLog10E;
-    result.keys[j].holm_p = std::pow(10.0, result.keys[j].holm_log10_p);
-  }
-  result.best_key = 0;
-  for (size_t j = 1; j < k; ++j) {
-    if (log_p[j] < log_p[static_cast<size_t>(result.best_key)]) result.best_key = static_cast<int>(j);
-  }
-  return result;
+  return ResultFromPartitions(detectors_, documents_, tokens_seen_, part_unique, part_sums);
 }
 
 uint64_t CorpusTest::memory_bytes() const {

@@ -52,12 +52,27 @@
 
 namespace telltale {
 
+// One unique tuple of the dedup set: packed, 12 bytes (docs/spec/scan.md,
+// Corpus test). The context is fp XOR TupleFingerprint(0, token).
+struct CorpusRecord {
+  uint64_t fp;
+  uint32_t token;
+} __attribute__((packed));
+static_assert(sizeof(CorpusRecord) == 12);
+
 struct CorpusTestOptions {
   std::string spill_dir;                     // where the dedup set spills ("" = $TMPDIR or /tmp)
   uint64_t memory_limit_bytes = 1ull << 30;  // in-memory budget of the dedup set
   // Optional supervised filter (audit): only tuples whose context hash passes are counted.
   std::function<bool(uint64_t context_hash)> context_filter;
   unsigned threads = 0;                      // Finish sorts and scores partitions on this many threads (0 = all cores)
+  // Scale-out (docs/dask.md): when set, Finish hands every partition's
+  // sorted, unique records to this sink instead of scoring them, from its
+  // worker threads (concurrently, each partition exactly once, empty ones
+  // included). The result then has documents, tokens_seen and unique_tuples
+  // but no key results (keys empty, best_key -1): the caller scores the
+  // union of several such sets with ScoreRecords / ResultFromPartitions.
+  std::function<void(int partition, std::span<const CorpusRecord> records)> partition_sink;
 };
 
 struct CorpusKeyResult {
@@ -100,13 +115,25 @@ class CorpusTest {
   // Number of spill files written so far (for tests and the report).
   uint64_t spill_files() const;
 
-  struct Record {  // packed: 12 bytes per unique tuple
-    uint64_t fp;
-    uint32_t token;
-  } __attribute__((packed));
+  using Record = CorpusRecord;
+  static constexpr int kPartitions = 256;  // by the top fingerprint byte
+  static int PartitionOf(uint64_t fp) { return static_cast<int>(fp >> 56); }
+
+  // The pieces of Finish, public so that a distributed run (docs/dask.md)
+  // reproduces it bit for bit from partial sets.
+  // Sorts by (fp, token) and keeps the first record of each fingerprint.
+  static void SortUniqueRecords(std::vector<Record>* records);
+  // sums[j] = detector j's values over `records` (sorted, unique, one
+  // partition), added in record order. `sums` is resized to the key count.
+  static void ScoreRecords(const std::vector<const Detector*>& detectors, std::span<const Record> records,
+                           std::vector<double>* sums);
+  // Per-key p-values, Holm and the best key from per-partition unique
+  // counts and sums (kPartitions entries each, added in partition order).
+  static CorpusTestResult ResultFromPartitions(const std::vector<const Detector*>& detectors, uint64_t documents,
+                                               uint64_t tokens_seen, const std::vector<uint64_t>& part_unique,
+                                               const std::vector<std::vector<double>>& part_sums);
 
  private:
-  static constexpr int kPartitions = 256;
   CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options);
   Status CompactLocked();
   void PartitionBufferLocked();

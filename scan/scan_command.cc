@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <atomic>
 #include <cinttypes>
 #include <cmath>
@@ -42,7 +45,76 @@ struct ScanArgs {
   int32_t min_window = 32;
   size_t top = 20;
   uint64_t max_document_bytes = 64ull << 20;
+  // --dask: the same scan on a Dask cluster (python/telltale/dask.py, docs/dask.md).
+  std::string dask, shard_dir;
+  uint64_t partition_bytes = 0, buckets = 0;
 };
+
+// --dask ADDRESS: execs /usr/bin/python3 running telltale.dask with the
+// parsed arguments (the Python client drives the cluster; the workers run
+// this same native scan). Returns only on failure. The package is found
+// through $PYTHONPATH, else next to this binary's build tree
+// (<build>/cli/telltale -> <build>/python).
+Status ExecDaskScan(const ScanArgs& a) {
+  for (const auto& [given, name] : {std::pair{!a.csv.empty(), "--csv"}, {!a.html.empty(), "--html"},
+                                    {a.json_text, "--json-text"}, {!a.spill_dir.empty(), "--spill-dir"},
+                                    {a.memory != "1G", "--memory"}, {a.top != 20, "--top"}}) {
+    if (given) return Status::InvalidArgument(std::string(name) + " is not supported with --dask (use --json)");
+  }
+  const char* python = "/usr/bin/python3";
+  if (::access(python, X_OK) != 0) {
+    return Status::FailedPrecondition("--dask needs /usr/bin/python3 with python3-distributed (apt install python3-distributed)");
+  }
+  char alpha[64];
+  std::snprintf(alpha, sizeof alpha, "%.17g", a.alpha);  // round-trips exactly
+  std::vector<std::string> args = {python, "-c",
+      "import sys\n"
+      "try:\n"
+      "    from telltale import dask as d\n"
+      "    import distributed\n"
+      "except ImportError as e:\n"
+      "    sys.stderr.write('telltale: scan --dask: cannot import the Dask client (%s); install python3-distributed "
+      "and put the telltale package on PYTHONPATH\\n' % e)\n"
+      "    sys.exit(2)\n"
+      "sys.exit(d.main(sys.argv[1:]))\n",
+      "--dask", a.dask, "--tokenizer", a.tokenizer, "--scheme", a.scheme, "--format", a.format, "--field", a.field,
+      "--alpha", alpha, "--min-window", std::to_string(a.min_window),
+      "--max-document-bytes", std::to_string(a.max_document_bytes),
+      "--threads", std::to_string(a.threads > 0 ? a.threads : 1)};
+  for (const std::string& k : a.keys) args.insert(args.end(), {"--key", k});
+  if (!a.keys_dir.empty()) args.insert(args.end(), {"--keys-dir", a.keys_dir});
+  for (const std::string& g : a.include) args.insert(args.end(), {"--include", g});
+  for (const std::string& g : a.exclude) args.insert(args.end(), {"--exclude", g});
+  if (!a.normalize.empty()) args.insert(args.end(), {"--normalize", a.normalize});
+  if (a.lines) args.push_back("--lines");
+  if (a.json) args.push_back("--json");
+  if (a.window) args.push_back("--window");
+  if (a.no_progress) args.push_back("--no-progress");
+  if (!a.shard_dir.empty()) args.insert(args.end(), {"--shard-dir", a.shard_dir});
+  if (a.partition_bytes > 0) args.insert(args.end(), {"--partition-bytes", std::to_string(a.partition_bytes)});
+  if (a.buckets > 0) args.insert(args.end(), {"--buckets", std::to_string(a.buckets)});
+  args.push_back("--");
+  args.insert(args.end(), a.paths.begin(), a.paths.end());
+
+  const char* pp = std::getenv("PYTHONPATH");
+  if (pp == nullptr || *pp == '\0') {
+    char exe[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+      std::string dir(exe, static_cast<size_t>(n));
+      dir = dir.substr(0, dir.find_last_of('/'));            // <build>/cli
+      dir = dir.substr(0, dir.find_last_of('/')) + "/python";  // <build>/python
+      if (::access((dir + "/telltale/dask.py").c_str(), R_OK) == 0) ::setenv("PYTHONPATH", dir.c_str(), 1);
+    }
+  }
+  std::vector<char*> argv;
+  for (std::string& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::execv(python, argv.data());
+  return Status::Unavailable(std::string("--dask: cannot run ") + python + ": " + std::strerror(errno));
+}
 
 StatusOr<uint64_t> ParseSize(const std::string& s) {
   if (s.empty()) return Status::InvalidArgument("--memory: empty size");
@@ -119,6 +191,11 @@ class ProgressBar {
 };
 
 StatusOr<int> RunScanCommand(const ScanArgs& a) {
+  if (!a.dask.empty()) {
+    TT_RETURN_IF_ERROR(ExecDaskScan(a));
+  } else if (!a.shard_dir.empty() || a.partition_bytes > 0 || a.buckets > 0) {
+    return Status::InvalidArgument("--shard-dir, --partition-bytes and --buckets need --dask ADDRESS");
+  }
   if (a.paths.empty()) return Status::InvalidArgument("scan: give at least one path (or - for stdin)");
   if (a.keys.empty() && a.keys_dir.empty()) return Status::InvalidArgument("scan: give --key FILE or --keys-dir DIR");
   if (!(a.alpha > 0 && a.alpha < 1)) return Status::InvalidArgument("--alpha must lie in (0, 1)");
@@ -259,6 +336,10 @@ void SetupScanCommand(CLI::App& root, cli::RunResult& result) {
   c->add_option("--spill-dir", a->spill_dir, "Where the corpus dedup set spills to disk (default $TMPDIR)");
   c->add_option("--memory", a->memory, "Memory budget of the corpus dedup set (default 1G)");
   c->add_option("--max-document-bytes", a->max_document_bytes, "Longer documents are error records (default 64 MiB)");
+  c->add_option("--dask", a->dask, "Run on a Dask cluster: scheduler address, e.g. tcp://10.0.0.1:8786 (docs/dask.md)");
+  c->add_option("--shard-dir", a->shard_dir, "With --dask: shared directory for per-partition shards (reused on re-runs)");
+  c->add_option("--partition-bytes", a->partition_bytes, "With --dask: split larger lines/JSONL files (default 64 MiB)");
+  c->add_option("--buckets", a->buckets, "With --dask: shuffle buckets of the corpus test (1-256, default 16)");
   c->callback([&result, a] { cli::RunCommand(result, [&] { return RunScanCommand(*a); }); });
 }
 

@@ -233,6 +233,7 @@ void RegisterScan(py::module_& m) {
       py::arg("alpha"), py::arg("threads"), py::arg("window"), py::arg("min_window"), py::arg("spill_dir"),
       py::arg("memory_bytes"), py::arg("max_document_bytes"),
       "Runs `telltale scan`; returns (documents, summary, json_records, keys). Use telltale.scan().");
+  RegisterScanDask(m);
 }
 
 }  // namespace telltale::python

@@ -53,6 +53,7 @@ void RegisterProcessors(pybind11::module_& m);
 void RegisterTokenizer(pybind11::module_& m);  // only with TELLTALE_PY_WITH_TOKENIZE
 // Each only when its component's target and src/bind_<component>.cc exist.
 void RegisterScan(pybind11::module_& m);
+void RegisterScanDask(pybind11::module_& m);  // bind_scan_dask.cc, registered by RegisterScan
 void RegisterAudit(pybind11::module_& m);
 void RegisterProvenance(pybind11::module_& m);
 

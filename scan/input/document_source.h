@@ -51,6 +51,13 @@ struct InputOptions {
   std::string field = "text";                 // JSONL: dotted path ("meta.body", "messages.0.content");
                                               // CSV/TSV: column name (header row) or 1-based index
   uint64_t max_document_bytes = 64ull << 20;  // a longer document is an error record, never truncated silently
+  // Scale-out partitions (docs/dask.md): read only bytes [range_begin,
+  // range_end) of every regular file. Meant for one uncompressed lines/JSONL
+  // file cut on line boundaries (line numbers then count from the range
+  // start). A compressed file with a range is one error item; stdin ignores it.
+  uint64_t range_begin = 0;
+  uint64_t range_end = UINT64_MAX;
+  bool has_range() const { return range_begin != 0 || range_end != UINT64_MAX; }
 };
 
 enum class ItemKind { kDocument, kSkipped, kError };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -94,6 +95,51 @@ TEST_P(CorpusTestTest, OneDocumentMatchesDetector) {
 INSTANTIATE_TEST_SUITE_P(Schemes, CorpusTestTest,
                          ::testing::Values("kgw:gamma=0.25,delta=2,h=1", "kgw:gamma=0.5,delta=2,h=3,seeding=self",
                                            "gumbel:h=2", "unigram:gamma=0.5,delta=2"));
+
+// Scale-out (docs/dask.md): CorpusTests over disjoint document subsets export
+// their partitions; the union, deduplicated and scored with the public
+// pieces, reproduces one CorpusTest over everything bit for bit.
+TEST_P(CorpusTestTest, ExportedPartitionsReproduceFinish) {
+  const SchemeSpec spec = SchemeSpec::Parse(GetParam()).value();
+  Detector a = Detector::Create(KeyFromSeed(4), spec).value();
+  Detector b = Detector::Create(KeyFromSeed(5), spec).value();
+  std::vector<const Detector*> dets = {&a, &b};
+  auto docs = RandomDocs(90, 60, 40, 11);
+  for (int i = 0; i < 10; ++i) docs.push_back(docs[static_cast<size_t>(i) * 7]);  // repeats across subsets
+  auto whole = CorpusTest::Create(dets, {}).value();
+  for (const auto& d : docs) ASSERT_TRUE(whole->AddDocument(d, {}).ok());
+  const CorpusTestResult expected = whole->Finish().value();
+
+  std::vector<std::vector<CorpusRecord>> parts(CorpusTest::kPartitions);
+  uint64_t documents = 0, seen = 0;
+  for (int s = 0; s < 3; ++s) {
+    std::mutex mu;
+    CorpusTestOptions o;
+    o.threads = 2;
+    o.partition_sink = [&](int p, std::span<const CorpusRecord> recs) {
+      std::lock_guard<std::mutex> lock(mu);
+      EXPECT_TRUE(std::is_sorted(recs.begin(), recs.end(), [](const CorpusRecord& x, const CorpusRecord& y) {
+        return x.fp < y.fp;
+      }));
+      parts[static_cast<size_t>(p)].insert(parts[static_cast<size_t>(p)].end(), recs.begin(), recs.end());
+    };
+    auto ct = CorpusTest::Create(dets, o).value();
+    for (size_t i = static_cast<size_t>(s); i < docs.size(); i += 3) ASSERT_TRUE(ct->AddDocument(docs[i], {}).ok());
+    CorpusTestResult r = ct->Finish().value();
+    EXPECT_TRUE(r.keys.empty());
+    EXPECT_EQ(r.best_key, -1);
+    documents += r.documents;
+    seen += r.tokens_seen;
+  }
+  std::vector<uint64_t> unique(CorpusTest::kPartitions, 0);
+  std::vector<std::vector<double>> sums(CorpusTest::kPartitions, std::vector<double>(dets.size(), 0.0));
+  for (int p = 0; p < CorpusTest::kPartitions; ++p) {
+    CorpusTest::SortUniqueRecords(&parts[static_cast<size_t>(p)]);
+    unique[static_cast<size_t>(p)] = parts[static_cast<size_t>(p)].size();
+    CorpusTest::ScoreRecords(dets, parts[static_cast<size_t>(p)], &sums[static_cast<size_t>(p)]);
+  }
+  ExpectSameResult(CorpusTest::ResultFromPartitions(dets, documents, seen, unique, sums), expected);
+}
 
 TEST(CorpusTest, DuplicateDocumentsCountOnce) {
   const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
