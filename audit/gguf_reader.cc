@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
-#include <limits>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 
+#include "audit/top1.h"
 #include "llama.h"
 
 namespace telltale {
@@ -55,19 +54,6 @@ Status CheckGgufHeader(const std::string& path) {
     return Status::InvalidArgument(path + ": not a GGUF file (the first 4 bytes are not \"GGUF\")");
   }
   return Status::Ok();
-}
-
-// Index of the largest finite-or-infinite value; NaN never wins and ties
-// go to the lowest id (TupleScorer::AddLogits's rule). Two passes keep the
-// max reduction branch-free so the compiler vectorizes it (the select below
-// is exactly MAXPS: a NaN row[v] compares false and keeps `best`).
-int32_t ArgMax(const float* row, int32_t n) {
-  float best = -std::numeric_limits<float>::infinity();
-  for (int32_t v = 0; v < n; ++v) best = row[v] > best ? row[v] : best;
-  for (int32_t v = 0; v < n; ++v) {
-    if (row[v] == best) return v;
-  }
-  return 0;  // every value NaN
 }
 
 }  // namespace
@@ -193,7 +179,9 @@ Status GgufReader::Read(std::span<const int32_t> tokens, const std::string& wher
     const float* logits = llama_get_logits(ctx_);
     if (logits == nullptr) return Status::Internal(where + ": libllama returned no logits");
     const int64_t rows = b - a;
-    for (int64_t r = first; r < rows; ++r) top_[static_cast<size_t>(r)] = ArgMax(logits + r * n_vocab_, n_vocab_);
+    for (int64_t r = first; r < rows; ++r) {
+      top_[static_cast<size_t>(r)] = static_cast<int32_t>(Top1Index(logits + r * n_vocab_, n_vocab_));
+    }
     // Rows before `first` are not scored; their slots only keep the spans aligned.
     std::fill(top_.begin(), top_.begin() + first, 0);
     const std::span<const int32_t> top(top_.data(), static_cast<size_t>(rows));

@@ -3,8 +3,8 @@
 //
 // Read() teacher-forces one token sequence: each window is one llama_batch
 // with logits requested for every position, decoded on a cleared KV cache;
-// the top-1 of every row (NaN never wins, ties go to the lowest id, as in
-// TupleScorer::AddLogits) goes to TupleScorer::AddPredictions, which scores
+// the top-1 of every row (audit/top1.h, the rule TupleScorer::AddLogits
+// uses too) goes to TupleScorer::AddPredictions, which scores
 // (previous h input tokens, predicted token). Texts
 // longer than the context are cut into windows of n_ctx tokens that overlap
 // by `overlap` tokens (at least the scheme's h): the overlap is context only,
