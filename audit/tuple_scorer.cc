@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "audit/top1.h"
 #include "detect/detector.h"
 #include "detect/null_distribution.h"
 #include "watermark/context_hash.h"
@@ -188,19 +189,7 @@ Status TupleScorer::AddLogits(std::span<const int32_t> inputs, const float* logi
   }
   std::vector<int32_t> top(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {
-    const float* row = logits + r * row_stride;
-    int64_t best = 0;
-    float bv = -std::numeric_limits<float>::infinity();
-    bool any = false;
-    for (int64_t v = 0; v < vocab; ++v) {
-      // NaN compares false, so it never wins; an all-NaN row falls back to 0.
-      if (row[v] > bv || (!any && row[v] == bv)) {
-        bv = row[v];
-        best = v;
-        any = true;
-      }
-    }
-    top[static_cast<size_t>(r)] = static_cast<int32_t>(best);
+    top[static_cast<size_t>(r)] = static_cast<int32_t>(Top1Index(logits + r * row_stride, vocab));
   }
   return AddPredictions(inputs, top, first_position);
 }

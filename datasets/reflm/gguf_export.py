@@ -58,14 +58,20 @@ def vocab_arrays(tokenizer_model: str) -> tuple:
 
 
 def export(weights_dir: str, out_path: str, dtype: str = "f32") -> str:
+    with open(os.path.join(weights_dir, "model.json")) as f:
+        meta = json.load(f)
+    state = torch.load(os.path.join(weights_dir, "model.f16.pt"), map_location="cpu")
+    return export_state(state, meta, os.path.join(weights_dir, "tokenizer.model"), out_path, dtype)
+
+
+def export_state(state: dict, meta: dict, tokenizer_model: str, out_path: str, dtype: str = "f32") -> str:
+    """Exports a state dict of the reference LM's architecture (the committed
+    weights, or a fine-tuned student of it) with `meta`'s config."""
     if dtype not in ("f32", "f16"):
         raise ValueError(f"dtype must be f32 or f16, got {dtype!r}")
     gguf = llama_src.import_gguf()
-    with open(os.path.join(weights_dir, "model.json")) as f:
-        meta = json.load(f)
     cfg = meta["config"]
-    state = torch.load(os.path.join(weights_dir, "model.f16.pt"), map_location="cpu")
-    tokens, scores, types, sp = vocab_arrays(os.path.join(weights_dir, "tokenizer.model"))
+    tokens, scores, types, sp = vocab_arrays(tokenizer_model)
     if len(tokens) != cfg["vocab_size"]:
         raise ValueError(f"tokenizer has {len(tokens)} pieces, model {cfg['vocab_size']}")
 
