@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/key_file.h"
+#include "watermark/llama/config_words.h"
 
 namespace telltale {
 namespace {
@@ -66,19 +67,6 @@ Status ReadSecretFile(const std::string& path, std::string& out) {
   return Status::Ok();
 }
 
-std::vector<std::string_view> SplitWords(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) words.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return words;
-}
-
 }  // namespace
 
 Status ValidateTenantName(std::string_view tenant) {
@@ -122,7 +110,7 @@ StatusOr<ApiKeyMap> ApiKeyMap::Parse(std::string_view text, const std::string& o
       seen_magic = true;
       continue;
     }
-    std::vector<std::string_view> words = SplitWords(line);
+    std::vector<std::string_view> words = SplitConfigWords(line);
     if (words.empty() || words[0][0] == '#') continue;
     if (words.size() != 2) return Status::InvalidArgument(where + ": expected 'API_KEY TENANT'");
     std::string_view key = words[0];

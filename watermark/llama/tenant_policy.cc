@@ -4,24 +4,12 @@
 
 #include "common/file_io.h"
 #include "crypto/key_file.h"
+#include "watermark/llama/config_words.h"
 
 namespace telltale {
 namespace {
 
 constexpr std::string_view kMagic = "telltale-llama-policy v1";
-
-std::vector<std::string_view> SplitWords(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) words.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return words;
-}
 
 StatusOr<bool> ParseOptOut(std::string_view word, const std::string& where) {
   if (word == "opt_out=allow") return true;
@@ -54,7 +42,7 @@ StatusOr<TenantPolicy> TenantPolicy::Parse(std::string_view text, const std::str
       seen_magic = true;
       continue;
     }
-    std::vector<std::string_view> words = SplitWords(line);
+    std::vector<std::string_view> words = SplitConfigWords(line);
     if (words.empty() || words[0][0] == '#') continue;
     if (words[0] == "default") {
       if (words.size() != 2) return Status::InvalidArgument(where + ": expected 'default opt_out=allow|deny'");
