@@ -184,6 +184,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
+      // With --benchmark_repetitions the median stands for the run; the
+      // other aggregates (mean, stddev, cv) are not times to divide by.
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
       results_.push_back({r.benchmark_name(), r.report_label, r.GetAdjustedCPUTime(),
                           r.counters.count("tokens_per_s") ? static_cast<double>(r.counters.at("tokens_per_s")) : 0.0});
     }
