@@ -93,13 +93,9 @@ StatusOr<ApiKeyMap> ApiKeyMap::Parse(std::string_view text, const std::string& o
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialize");
   ApiKeyMap map;
   bool seen_magic = false;
-  size_t line_no = 0, start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-    start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+  size_t line_no = 0;
+  for (std::string_view line : SplitConfigLines(text)) {
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     // Errors never quote a key: they may end up in logs.
     const std::string where = origin + ":" + std::to_string(line_no);
     if (!seen_magic) {

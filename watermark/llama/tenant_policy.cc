@@ -27,13 +27,9 @@ StatusOr<TenantPolicy> TenantPolicy::Load(const std::string& path) {
 StatusOr<TenantPolicy> TenantPolicy::Parse(std::string_view text, const std::string& origin) {
   TenantPolicy policy;
   bool seen_magic = false, seen_default = false, seen_anonymous = false;
-  size_t line_no = 0, start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-    start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+  size_t line_no = 0;
+  for (std::string_view line : SplitConfigLines(text)) {
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::string where = origin + ":" + std::to_string(line_no);
     if (!seen_magic) {
       if (line != kMagic) {
