@@ -1,16 +1,13 @@
 #include "crypto/key_file.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "common/file_io.h"
 #include "common/hex.h"
 #include "crypto/hkdf.h"
+#include "crypto/private_file.h"
 
 namespace telltale {
 namespace {
@@ -140,43 +137,10 @@ StatusOr<KeyFile> ParseKeyFile(std::string_view contents, const std::string& ori
 }
 
 StatusOr<KeyFile> LoadKeyFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::string why = std::strerror(errno);
-    if (errno == ENOENT) return Status::NotFound("key file " + path + ": " + why);
-    return Status::PermissionDenied("key file " + path + ": " + why);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument("key file " + path + ": not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::PermissionDenied("key file " + path + ": mode " + mode +
-                                    " lets group/others read it; run 'chmod 600 " + path + "'");
-  }
   char buf[kMaxKeyFileBytes + 1];
   size_t used = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      sodium_memzero(buf, sizeof buf);
-      return Status::Unavailable("key file " + path + ": read failed: " + why);
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-    if (used > kMaxKeyFileBytes) break;
-  }
-  ::close(fd);
-  StatusOr<KeyFile> parsed = used > kMaxKeyFileBytes
-                                 ? StatusOr<KeyFile>(Status::InvalidArgument("key file " + path + ": larger than 4096 bytes"))
-                                 : ParseKeyFile(std::string_view(buf, used), path);
+  const Status read = ReadPrivateFile(path, "key file", buf, sizeof buf, &used);
+  StatusOr<KeyFile> parsed = read.ok() ? ParseKeyFile(std::string_view(buf, used), path) : StatusOr<KeyFile>(read);
   sodium_memzero(buf, sizeof buf);
   return parsed;
 }

@@ -7,7 +7,7 @@
 #include "crypto/key_file.h"
 #include "crypto/provenance/json_fields.h"
 #include "crypto/provenance/merkle.h"
-#include "crypto/provenance/private_file.h"
+#include "crypto/private_file.h"
 #include "watermark/scheme_spec.h"
 
 namespace telltale::provenance {

@@ -4,7 +4,7 @@
 
 #include "common/file_io.h"
 #include "common/hex.h"
-#include "crypto/provenance/private_file.h"
+#include "crypto/private_file.h"
 #include "crypto/secret_key.h"
 
 namespace telltale::provenance {

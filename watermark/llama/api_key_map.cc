@@ -1,15 +1,11 @@
 #include "watermark/llama/api_key_map.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "crypto/key_file.h"
+#include "crypto/private_file.h"
 #include "watermark/llama/config_words.h"
 
 namespace telltale {
@@ -24,48 +20,6 @@ struct WipedString {
   std::string text;
   ~WipedString() { sodium_memzero(text.data(), text.size()); }
 };
-
-Status ReadSecretFile(const std::string& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::string why = std::strerror(errno);
-    if (errno == ENOENT) return Status::NotFound("API-key file " + path + ": " + why);
-    return Status::PermissionDenied("API-key file " + path + ": " + why);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument("API-key file " + path + ": not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::PermissionDenied("API-key file " + path + ": mode " + mode +
-                                    " lets group/others read it; run 'chmod 600 " + path + "'");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    return Status::InvalidArgument("API-key file " + path + ": larger than 16 MiB");
-  }
-  out.resize(static_cast<size_t>(st.st_size));
-  size_t used = 0;
-  while (used < out.size()) {
-    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      return Status::Unavailable("API-key file " + path + ": read failed: " + why);
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  // A file that shrank while we read it: parse only what was read.
-  out.resize(used);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -85,8 +39,10 @@ ApiKeyMap::Digest ApiKeyMap::DigestOf(std::string_view api_key) {
 
 StatusOr<ApiKeyMap> ApiKeyMap::Load(const std::string& path) {
   WipedString file;
-  TT_RETURN_IF_ERROR(ReadSecretFile(path, file.text));
-  return Parse(file.text, path);
+  file.text.resize(kMaxFileBytes + 1);
+  size_t used = 0;
+  TT_RETURN_IF_ERROR(ReadPrivateFile(path, "API-key file", file.text.data(), file.text.size(), &used));
+  return Parse(std::string_view(file.text).substr(0, used), path);
 }
 
 StatusOr<ApiKeyMap> ApiKeyMap::Parse(std::string_view text, const std::string& origin) {

@@ -1,4 +1,4 @@
-#include "crypto/provenance/private_file.h"
+#include "crypto/private_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace telltale::provenance {
+namespace telltale {
 
 Status ReadPrivateFile(const std::string& path, const std::string& what, char* buf, size_t cap, size_t* used) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -49,4 +49,4 @@ Status ReadPrivateFile(const std::string& path, const std::string& what, char* b
   return Status::Ok();
 }
 
-}  // namespace telltale::provenance
+}  // namespace telltale

@@ -1,5 +1,5 @@
-// Reading files that hold secrets (signing keys, commitment openings,
-// evidence bundles with an opened key).
+// Reading files that hold secrets (watermark key files, signing keys,
+// commitment openings, the llama-server API-key map).
 //
 // ReadPrivateFile refuses anything but a regular file that only its owner
 // can read (PermissionDenied with the mode and the chmod fix), exactly as
@@ -13,9 +13,9 @@
 
 #include "common/status.h"
 
-namespace telltale::provenance {
+namespace telltale {
 
 // `what` names the file kind in errors ("signing key file").
 Status ReadPrivateFile(const std::string& path, const std::string& what, char* buf, size_t cap, size_t* used);
 
-}  // namespace telltale::provenance
+}  // namespace telltale
