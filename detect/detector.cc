@@ -77,8 +77,17 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   const uint32_t threshold = spec_.green_threshold();
   int64_t m = 0, green = 0;
   double gumbel_sum = 0;
+  const bool count_only = !gumbel && !opt.per_token && !opt.window_search;
   auto flush = [&] {
     prf_.TokenSlots(ctx_buf, id_buf, fill, slot_buf);
+    if (count_only) {  // the common scan path: a vectorizable count
+      int64_t g = 0;
+      for (size_t k = 0; k < fill; ++k) g += slot_buf[k] < threshold;
+      green += g;
+      m += static_cast<int64_t>(fill);
+      fill = 0;
+      return;
+    }
     for (size_t k = 0; k < fill; ++k) {
       double v;
       if (gumbel) {
@@ -111,19 +120,22 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
     }
     uint64_t ctx;
     if (!ScoringContext(spec_, t, i, &ctx)) continue;
+    // Always stage the tuple and advance by `fresh`: whether a tuple repeats
+    // is data-dependent, and a branch on it mispredicts often enough to cost
+    // more than the rest of the per-token work.
+    bool fresh = true;
     if (opt.dedup != DedupMode::kNone) {
       const uint64_t fp = opt.dedup == DedupMode::kContext
                               ? LeftContextHash(t + i - repeat_window, repeat_window)
                               : TupleFingerprint(ctx, t[i]);
-      if (!seen.Insert(fp)) {
-        if (opt.per_token) d.token_mask[i] = kMarkDuplicate;
-        continue;
-      }
+      fresh = seen.Insert(fp);
+      if (opt.per_token && !fresh) d.token_mask[i] = kMarkDuplicate;
     }
     ctx_buf[fill] = ctx;
     id_buf[fill] = t[i];
     pos_buf[fill] = i;
-    if (++fill == kChunk) flush();
+    fill += fresh;
+    if (fill == kChunk) flush();
   }
   flush();
   const double total = gumbel ? gumbel_sum : static_cast<double>(green);
