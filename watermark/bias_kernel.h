@@ -16,12 +16,18 @@
 
 namespace telltale {
 
+// The most PRF blocks one AddBiasFromBlocks call takes (its bit buffer lives on
+// the stack). Generation batches this many blocks per AES call; 256 measured
+// no faster than 64 at V = 128256 and would put 32 KiB of masks on the stack.
+inline constexpr size_t kBiasKernelMaxBlocks = 64;
+
 // True when this CPU (and build) can run AddBiasFromBlocks.
 bool BiasKernelAvailable();
 
 // x[t] += delta for every token t in [0, n) whose slot in `blocks` (n_blocks
 // consecutive PRF blocks, token 0 in slot 0 of block 0) is below
-// `threshold`. slot_bits must be 1 or 2; n <= n_blocks * 128 / slot_bits.
+// `threshold`. slot_bits must be 1 or 2; n <= n_blocks * 128 / slot_bits;
+// n_blocks <= kBiasKernelMaxBlocks.
 void AddBiasFromBlocks(const uint8_t* blocks, size_t n_blocks, int slot_bits, uint32_t threshold, float delta,
                        float* x, size_t n);
 

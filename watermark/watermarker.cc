@@ -11,7 +11,7 @@
 namespace telltale {
 namespace {
 
-constexpr size_t kChunkBlocks = 64;  // blocks per PRF batch: 1 KiB on the stack
+constexpr size_t kChunkBlocks = kBiasKernelMaxBlocks;  // blocks per PRF batch: 1 KiB on the stack
 constexpr size_t kSelfChunk = 256;   // candidate tokens per batch (self seeding)
 
 // x[i] += delta where mask[i] is 1. Written as a select so the compiler
