@@ -7,11 +7,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <unistd.h>
 
 #include <cstdio>
 #include "detect/null_distribution.h"
-#include "detect/fingerprint_set.h"
 #include "watermark/context_hash.h"
 
 namespace telltale {
@@ -26,6 +26,33 @@ inline bool RecordLess(const Record& a, const Record& b) {
   return a.token < b.token;
 }
 constexpr auto kRecordLess = [](const Record& a, const Record& b) { return RecordLess(a, b); };
+
+// A per-thread, direct-mapped cache of the tuples this thread added lately,
+// tagged with the CorpusTest they went to. A hit is an exact repeat of a tuple
+// already in that set, so dropping it changes nothing; a miss (or an evicted
+// entry) just goes on to the buffer, where the sort deduplicates it. Common
+// n-grams repeat across documents, so most tuples of a large corpus never
+// reach the buffer, the lock or the sort. Owners are 64-bit instance ids that
+// are never reused, so a cache slot left by a destroyed CorpusTest can not
+// match a new one.
+struct RecentTuple {
+  uint64_t fp;
+  uint64_t owner;  // 0: empty
+  uint32_t token;
+};
+constexpr size_t kRecentTuples = size_t{1} << 16;  // 1.5 MiB per thread that adds documents
+std::atomic<uint64_t> g_next_corpus_test_id{1};
+
+// Returns true if (fp, token) was the last tuple this thread cached in its
+// slot for `owner`, and caches it either way.
+inline bool SeenRecently(uint64_t owner, uint64_t fp, uint32_t token) {
+  thread_local std::unique_ptr<RecentTuple[]> cache(new RecentTuple[kRecentTuples]());
+  // The top byte picks the partition; bits 16..31 are independent of it.
+  RecentTuple& slot = cache[(fp >> 16) & (kRecentTuples - 1)];
+  const bool hit = slot.fp == fp && slot.token == token && slot.owner == owner;
+  slot = RecentTuple{fp, owner, token};
+  return hit;
+}
 
 }  // namespace
 
@@ -98,6 +125,7 @@ CorpusTestResult CorpusTest::ResultFromPartitions(const std::vector<const Detect
 CorpusTest::CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options)
     : detectors_(std::move(detectors)),
       options_(std::move(options)),
+      id_(g_next_corpus_test_id.fetch_add(1, std::memory_order_relaxed)),
       runs_(kPartitions) {}
 
 CorpusTest::~CorpusTest() { RemoveSpillFiles(); }
@@ -121,19 +149,20 @@ StatusOr<std::unique_ptr<CorpusTest>> CorpusTest::Create(std::vector<const Detec
 Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOptions& options) {
   TT_ASSIGN_OR_RETURN(std::vector<ScoringTuple> tuples, detectors_[0]->ScoringTuples(tokens, options));
   // Fingerprints are computed outside the lock; only the append is serialized.
-  std::vector<Record> local;
-  local.reserve(tuples.size());
+  std::vector<Record> local(tuples.size());
+  size_t kept = 0;
   uint64_t candidates = 0;
-  // Repeats within the document are dropped here already (the global set
-  // would drop them anyway): less to buffer, sort and lock for.
-  FingerprintSet seen;
-  seen.Reset(tuples.size());
+  // Recent repeats (within the document and across this thread's previous
+  // documents) are dropped here already: less to buffer, lock for and sort.
   for (const ScoringTuple& t : tuples) {
     if (options_.context_filter && !options_.context_filter(t.context)) continue;
     ++candidates;
     const uint64_t fp = TupleFingerprint(t.context, t.token);
-    if (seen.Insert(fp)) local.push_back(Record{fp, static_cast<uint32_t>(t.token)});
+    const uint32_t token = static_cast<uint32_t>(t.token);
+    local[kept] = Record{fp, token};
+    kept += !SeenRecently(id_, fp, token);  // no branch: repeats are data-dependent
   }
+  local.resize(kept);
   std::lock_guard<std::mutex> lock(mu_);
   if (finished_) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
   ++documents_;
