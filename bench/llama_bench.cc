@@ -5,9 +5,10 @@
 // For each model and scheme it generates n tokens per run with
 //   baseline:  top-k 40 -> top-p 0.95 -> temp 0.8 -> dist
 //   watermark: kgw (first in chain) or gumbel (in place of dist) + the same,
-// alternating baseline and watermark runs so that machine load hits both
-// alike, and prints the median tokens per CPU-second of each (one llama
-// thread, so CPU time is the generation work), their ratio and the loss.
+// in paired rounds (both chains back to back, the order alternating), and
+// prints the median tokens per CPU-second of each (one llama thread, so CPU
+// time is the generation work), the median of the per-round ratios, the
+// loss and its interquartile range over rounds.
 // It also times the sampler alone (microseconds per token), which is what
 // the loss is made of, interleaved with the previous dense-row algorithm as
 // a same-run baseline (a bias row over the whole vocabulary then a gather
@@ -65,6 +66,120 @@ double TokensPerSecond(telltale::LlamaGeneration& gen, llama_sampler* chain, con
     std::exit(2);
   }
   return n / s;
+}
+
+// Paired rounds: each round runs both chains back to back (the order
+// alternating) and keeps their throughput ratio. This host's speed drifts by
+// tens of percent over minutes; a ratio of two runs 50 ms apart cancels that,
+// where a ratio of two medians of separately collected runs does not.
+struct Paired {
+  double base = 0, with = 0;     // median tokens per CPU-second of each chain
+  double ratio = 1;              // median over rounds of with/base
+  double ratio_q1 = 1, ratio_q3 = 1;
+  std::string LossRange() const {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.2f..%.2f", (1 - ratio_q3) * 100, (1 - ratio_q1) * 100);
+    return buf;
+  }
+};
+
+Paired MeasurePaired(telltale::LlamaGeneration& gen, llama_sampler* base, llama_sampler* with,
+                     const std::vector<int32_t>& prompt, int32_t n, int rounds) {
+  std::vector<double> b, w, r;
+  for (int i = 0; i < rounds; ++i) {
+    double tb, tw;
+    if (i % 2 == 0) {
+      tb = TokensPerSecond(gen, base, prompt, n);
+      tw = TokensPerSecond(gen, with, prompt, n);
+    } else {
+      tw = TokensPerSecond(gen, with, prompt, n);
+      tb = TokensPerSecond(gen, base, prompt, n);
+    }
+    b.push_back(tb);
+    w.push_back(tw);
+    r.push_back(tw / tb);
+  }
+  Paired p;
+  p.base = Median(b);
+  p.with = Median(w);
+  std::sort(r.begin(), r.end());
+  p.ratio = Median(r);
+  p.ratio_q1 = r[r.size() / 4];
+  p.ratio_q3 = r[(3 * r.size()) / 4];
+  return p;
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+// Interleaved per-token A/B: one generation in which, after every decode,
+// both chains sample from the same logits (the order alternating per step),
+// each timed on its own; decoding continues with `base`'s token. The loss is
+// then (with - base) / (decode + base) summed over the round's steps: the
+// whole difference in per-token work, measured microseconds apart, so host
+// speed drift and load cancel. (`with` accepts its own token, so its context
+// is not the text generated; the sampler's cost does not depend on it.)
+struct Interleaved {
+  double decode_us = 0, base_us = 0, with_us = 0;  // per token, medians over rounds
+  double loss = 0, loss_q1 = 0, loss_q3 = 0;       // fraction, median and quartiles over rounds
+};
+
+Interleaved MeasureInterleaved(telltale::LlamaGeneration& gen, llama_sampler* base, llama_sampler* with,
+                               const std::vector<int32_t>& prompt, int32_t n, int rounds) {
+  llama_context* ctx = gen.context();
+  std::vector<double> dec, tb, tw, loss;
+  for (int r = 0; r < rounds; ++r) {
+    llama_memory_clear(llama_get_memory(ctx), true);
+    llama_sampler_reset(base);
+    llama_sampler_reset(with);
+    for (int32_t t : prompt) {
+      llama_sampler_accept(base, t);
+      llama_sampler_accept(with, t);
+    }
+    std::vector<int32_t> tokens(prompt);
+    llama_batch batch = llama_batch_get_one(tokens.data(), static_cast<int32_t>(tokens.size()));
+    int32_t next = 0;
+    double d = 0, b = 0, w = 0;
+    for (int32_t i = 0; i < n; ++i) {
+      double t0 = ThreadCpuSeconds();
+      if (llama_decode(ctx, batch) != 0) {
+        std::fprintf(stderr, "telltale_llama_bench: llama_decode failed\n");
+        std::exit(2);
+      }
+      double t1 = ThreadCpuSeconds();
+      d += t1 - t0;
+      auto time_one = [&](llama_sampler* chain, double* acc) {
+        const double s0 = ThreadCpuSeconds();
+        const int32_t tok = llama_sampler_sample(chain, ctx, -1);
+        *acc += ThreadCpuSeconds() - s0;
+        return tok;
+      };
+      if ((i + r) % 2 == 0) {
+        next = time_one(base, &b);
+        time_one(with, &w);
+      } else {
+        time_one(with, &w);
+        next = time_one(base, &b);
+      }
+      batch = llama_batch_get_one(&next, 1);
+    }
+    dec.push_back(d * 1e6 / n);
+    tb.push_back(b * 1e6 / n);
+    tw.push_back(w * 1e6 / n);
+    loss.push_back((w - b) / (d + b));
+  }
+  Interleaved x;
+  x.decode_us = Median(dec);
+  x.base_us = Median(tb);
+  x.with_us = Median(tw);
+  std::sort(loss.begin(), loss.end());
+  x.loss = Median(loss);
+  x.loss_q1 = loss[loss.size() / 4];
+  x.loss_q3 = loss[(3 * loss.size()) / 4];
+  return x;
 }
 
 struct SamplerTimes {
@@ -150,8 +265,13 @@ int main(int argc, char** argv) {
   }
   std::vector<uint8_t> key_bytes(32, 0x5a);
   telltale::SecretKey key = telltale::SecretKey::FromBytes(key_bytes).value();
-  std::printf("%-28s %-26s %8s %12s %12s %8s %8s %12s %12s\n", "model", "scheme", "vocab", "base tok/s",
-              "wm tok/s", "ratio", "loss %", "sampler us", "dense-row us");
+  std::printf("%-28s %-26s %8s %12s %12s %8s %8s %13s %12s %12s\n", "model", "scheme", "vocab", "base tok/s",
+              "wm tok/s", "ratio", "loss %", "loss IQR %", "sampler us", "dense-row us");
+  struct InterleavedRow {
+    std::string model, scheme;
+    Interleaved x;
+  };
+  std::vector<InterleavedRow> interleaved_rows;
   for (const std::string& path : models) {
     auto gen = telltale::LlamaGeneration::Load(path, {.n_ctx = n + 64, .n_threads = threads});
     if (!gen.ok()) {
@@ -164,17 +284,21 @@ int main(int argc, char** argv) {
       // noise floor of the ratios below on this machine.
       llama_sampler* a = Chain(**gen, nullptr);
       llama_sampler* b = Chain(**gen, nullptr);
-      TokensPerSecond(**gen, a, prompt, n);
-      std::vector<double> ta, tb;
-      for (int r = 0; r < rounds; ++r) {
-        if (r % 2 == 0) ta.push_back(TokensPerSecond(**gen, a, prompt, n));
-        tb.push_back(TokensPerSecond(**gen, b, prompt, n));
-        if (r % 2 == 1) ta.push_back(TokensPerSecond(**gen, a, prompt, n));
-      }
-      const double ma = Median(ta), mb = Median(tb);
+      TokensPerSecond(**gen, a, prompt, n);  // warm-up
+      const Paired pr = MeasurePaired(**gen, a, b, prompt, n, rounds);
       std::string name = path.substr(path.find_last_of('/') + 1);
-      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12s %12s\n", name.c_str(),
-                  "(A/A control: no watermark)", (*gen)->n_vocab(), ma, mb, mb / ma, (1 - mb / ma) * 100, "-", "-");
+      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %13s %12s %12s\n", name.c_str(),
+                  "(A/A control: no watermark)", (*gen)->n_vocab(), pr.base, pr.with, pr.ratio, (1 - pr.ratio) * 100,
+                  pr.LossRange().c_str(), "-", "-");
+      llama_sampler_free(a);
+      llama_sampler_free(b);
+    }
+    {
+      // Interleaved A/A control: two identical baseline chains.
+      llama_sampler* a = Chain(**gen, nullptr);
+      llama_sampler* b = Chain(**gen, nullptr);
+      interleaved_rows.push_back({path.substr(path.find_last_of('/') + 1), "(A/A control: no watermark)",
+                                  MeasureInterleaved(**gen, a, b, prompt, n, rounds)});
       llama_sampler_free(a);
       llama_sampler_free(b);
     }
@@ -184,22 +308,25 @@ int main(int argc, char** argv) {
       llama_sampler* base = Chain(**gen, nullptr);
       llama_sampler* with = Chain(**gen, wm);
       TokensPerSecond(**gen, base, prompt, n);  // warm-up
-      std::vector<double> b, w;
-      for (int r = 0; r < rounds; ++r) {
-        // Alternate which goes first, so order effects cancel.
-        if (r % 2 == 0) b.push_back(TokensPerSecond(**gen, base, prompt, n));
-        w.push_back(TokensPerSecond(**gen, with, prompt, n));
-        if (r % 2 == 1) b.push_back(TokensPerSecond(**gen, base, prompt, n));
-      }
-      const double mb = Median(b), mw = Median(w);
+      const Paired pr = MeasurePaired(**gen, base, with, prompt, n, rounds);
       std::string name = path.substr(path.find_last_of('/') + 1);
       const SamplerTimes st = TimeSampler(wm, (*gen)->n_vocab());
-      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %12.1f %12.1f\n", name.c_str(), spec, (*gen)->n_vocab(),
-                  mb, mw, mw / mb, (1 - mw / mb) * 100, st.sampler_us, st.dense_us);
+      std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %13s %12.1f %12.1f\n", name.c_str(), spec,
+                  (*gen)->n_vocab(), pr.base, pr.with, pr.ratio, (1 - pr.ratio) * 100, pr.LossRange().c_str(),
+                  st.sampler_us, st.dense_us);
       std::fflush(stdout);
+      interleaved_rows.push_back({name, spec, MeasureInterleaved(**gen, base, with, prompt, n, rounds)});
       llama_sampler_free(base);
       llama_sampler_free(with);
     }
+  }
+  std::printf("\nInterleaved per-token A/B (%d rounds of %d tokens; per-token CPU us, medians over rounds; loss = "
+              "(wm - base) / (decode + base))\n", rounds, n);
+  std::printf("%-28s %-28s %10s %10s %10s %8s %15s\n", "model", "scheme", "decode us", "base us", "wm us", "loss %",
+              "loss IQR %");
+  for (const auto& [model, scheme, x] : interleaved_rows) {
+    std::printf("%-28s %-28s %10.1f %10.1f %10.1f %8.3f %7.3f..%-7.3f\n", model.c_str(), scheme.c_str(), x.decode_us,
+                x.base_us, x.with_us, x.loss * 100, x.loss_q1 * 100, x.loss_q3 * 100);
   }
   return 0;
 }

@@ -395,7 +395,21 @@ StatusOr<int32_t> Watermarker::SampleCandidates(std::span<const int32_t> context
     }
     ws.contexts[i] = i;
   }
-  std::stable_sort(ws.contexts.begin(), ws.contexts.end(), [&](uint64_t a, uint64_t b) { return ids[a] < ids[b]; });
+  auto by_id = [&](uint64_t a, uint64_t b) { return ids[a] < ids[b]; };
+  if (ws.contexts.size() <= 64) {
+    // The usual case (top-k 40 ran first): a stable insertion sort, which
+    // neither allocates (std::stable_sort takes a temporary buffer) nor
+    // recurses; llama.cpp's top-k already leaves the candidates in logit
+    // order, so there is no order to exploit either way.
+    for (size_t i = 1; i < ws.contexts.size(); ++i) {
+      const uint64_t v = ws.contexts[i];
+      size_t j = i;
+      for (; j > 0 && by_id(v, ws.contexts[j - 1]); --j) ws.contexts[j] = ws.contexts[j - 1];
+      ws.contexts[j] = v;
+    }
+  } else {
+    std::stable_sort(ws.contexts.begin(), ws.contexts.end(), by_id);
+  }
   ws.ids.clear();
   ws.probs.clear();
   float max_logit = -std::numeric_limits<float>::infinity();

@@ -50,6 +50,11 @@ class LlamaGeneration {
   // A logit-bias sampler setting every end-of-generation id to -inf.
   llama_sampler* NewEogSuppressor() const;
 
+  // The context, for callers that drive decoding and sampling themselves
+  // (the sampler benchmark interleaves two chains on each step). Owned by
+  // this object; Generate clears its memory (KV cache) on entry.
+  llama_context* context() const { return ctx_; }
+
   // Generates n tokens with `chain` (not owned). Stops early at an
   // end-of-generation token unless the chain suppresses them.
   StatusOr<std::vector<int32_t>> Generate(const std::vector<int32_t>& prompt, llama_sampler* chain, int32_t n);
