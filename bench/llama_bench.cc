@@ -34,6 +34,14 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+struct Quartiles {
+  double q1, median, q3;
+};
+Quartiles QuartilesOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 4], v[v.size() / 2], v[(3 * v.size()) / 4]};
+}
+
 llama_sampler* Chain(telltale::LlamaGeneration& gen, std::shared_ptr<const telltale::Watermarker> wm) {
   llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
   const bool selects = wm != nullptr && wm->spec().is_sampling_scheme();
@@ -102,13 +110,15 @@ Paired MeasurePaired(telltale::LlamaGeneration& gen, llama_sampler* base, llama_
   Paired p;
   p.base = Median(b);
   p.with = Median(w);
-  std::sort(r.begin(), r.end());
-  p.ratio = Median(r);
-  p.ratio_q1 = r[r.size() / 4];
-  p.ratio_q3 = r[(3 * r.size()) / 4];
+  const Quartiles q = QuartilesOf(r);
+  p.ratio = q.median;
+  p.ratio_q1 = q.q1;
+  p.ratio_q3 = q.q3;
   return p;
 }
 
+// This thread's CPU seconds: the per-step timings below are microseconds
+// long, and the thread clock leaves out llama's other threads (if any).
 double ThreadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -175,10 +185,10 @@ Interleaved MeasureInterleaved(telltale::LlamaGeneration& gen, llama_sampler* ba
   x.decode_us = Median(dec);
   x.base_us = Median(tb);
   x.with_us = Median(tw);
-  std::sort(loss.begin(), loss.end());
-  x.loss = Median(loss);
-  x.loss_q1 = loss[loss.size() / 4];
-  x.loss_q3 = loss[(3 * loss.size()) / 4];
+  const Quartiles q = QuartilesOf(loss);
+  x.loss = q.median;
+  x.loss_q1 = q.q1;
+  x.loss_q3 = q.q3;
   return x;
 }
 
