@@ -149,10 +149,9 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   d.log10_p = LogNullTail(spec_, total, d.scored) * kLog10E;
   d.p_value = std::pow(10.0, d.log10_p);
   if (opt.window_search) {
-    d.window = SearchWindows(spec_, values, positions, opt.min_window);
-    if (opt.span_log10_threshold) {
-      d.spans = SignificantSpans(spec_, values, positions, opt.min_window, *opt.span_log10_threshold);
-    }
+    WindowAnalysis w = AnalyzeWindows(spec_, values, positions, opt.min_window, opt.span_log10_threshold);
+    d.window = w.best;
+    d.spans = std::move(w.spans);
   }
   return d;
 }

@@ -39,48 +39,18 @@ std::vector<double> PrefixSums(std::span<const double> values) {
 
 }  // namespace
 
-std::optional<WindowMatch> SearchWindows(const SchemeSpec& spec, std::span<const double> values,
-                                         std::span<const int64_t> positions, int32_t min_window) {
-  const int64_t m = static_cast<int64_t>(values.size());
-  if (m == 0) return std::nullopt;
-  const std::vector<double> prefix = PrefixSums(values);
-  WindowMatch best;
-  double best_log_p = 1.0;  // above any log p
-  const int64_t tested = ForEachWindow(m, min_window, [&](int64_t begin, int64_t len) {
-    const double score = prefix[begin + len] - prefix[begin];
-    const double log_p = LogNullTail(spec, score, len);
-    if (log_p < best_log_p) {
-      best_log_p = log_p;
-      best.begin = positions[begin];
-      best.end = positions[begin + len - 1] + 1;
-      best.scored = len;
-      best.score = score;
-    }
-  });
-  best.windows_tested = tested;
-  best.log10_p = best_log_p * kLog10E;
-  best.log10_p_corrected = std::min(0.0, (std::log(static_cast<double>(tested)) + best_log_p) * kLog10E);
-  return best;
-}
+namespace {
 
-std::vector<WindowMatch> SignificantSpans(const SchemeSpec& spec, std::span<const double> values,
-                                          std::span<const int64_t> positions, int32_t min_window,
-                                          double log10_threshold) {
-  const int64_t m = static_cast<int64_t>(values.size());
-  if (m == 0) return {};
-  const int64_t count = ForEachWindow(m, min_window, [](int64_t, int64_t) {});
-  const double log_count = std::log(static_cast<double>(count));
-  const std::vector<double> prefix = PrefixSums(values);
-  struct Hit {
-    int64_t begin, end;  // scored-token indices [begin, end)
-    double log_p;
-  };
-  std::vector<Hit> hits;  // in family order: the whole sequence, then by increasing length
-  ForEachWindow(m, min_window, [&](int64_t begin, int64_t len) {
-    const double log_p = LogNullTail(spec, prefix[begin + len] - prefix[begin], len);
-    if ((log_count + log_p) * kLog10E <= log10_threshold) hits.push_back({begin, begin + len, log_p});
-  });
+struct Hit {
+  int64_t begin, end;  // scored-token indices [begin, end)
+  double log_p;
+};
+
+// The minimal hits, merged where they overlap or touch, as spans.
+std::vector<WindowMatch> SpansFromHits(std::vector<Hit> hits, std::span<const int64_t> positions,
+                                       const std::vector<double>& prefix, int64_t m, int64_t count) {
   if (hits.empty()) return {};
+  const double log_count = std::log(static_cast<double>(count));
   // Keep the minimal hits: a significant window that contains a smaller
   // significant one says less about where the mark is (otherwise the whole
   // document would swallow every local span). suffix_min_end[i] is the least
@@ -137,6 +107,55 @@ std::vector<WindowMatch> SignificantSpans(const SchemeSpec& spec, std::span<cons
   }
   if (!spans.empty()) close();
   return spans;
+}
+
+}  // namespace
+
+WindowAnalysis AnalyzeWindows(const SchemeSpec& spec, std::span<const double> values,
+                              std::span<const int64_t> positions, int32_t min_window,
+                              std::optional<double> span_log10_threshold) {
+  WindowAnalysis out;
+  const int64_t m = static_cast<int64_t>(values.size());
+  if (m == 0) return out;
+  const std::vector<double> prefix = PrefixSums(values);
+  // The family's size is known before any tail is computed (it depends on m
+  // and min_window only), so the span test can run inside the same pass.
+  const int64_t count = ForEachWindow(m, min_window, [](int64_t, int64_t) {});
+  const double log_count = std::log(static_cast<double>(count));
+  WindowMatch best;
+  double best_log_p = 1.0;  // above any log p
+  std::vector<Hit> hits;    // in family order: the whole sequence, then by increasing length
+  ForEachWindow(m, min_window, [&](int64_t begin, int64_t len) {
+    const double score = prefix[begin + len] - prefix[begin];
+    const double log_p = LogNullTail(spec, score, len);
+    if (log_p < best_log_p) {
+      best_log_p = log_p;
+      best.begin = positions[begin];
+      best.end = positions[begin + len - 1] + 1;
+      best.scored = len;
+      best.score = score;
+    }
+    if (span_log10_threshold && (log_count + log_p) * kLog10E <= *span_log10_threshold) {
+      hits.push_back({begin, begin + len, log_p});
+    }
+  });
+  best.windows_tested = count;
+  best.log10_p = best_log_p * kLog10E;
+  best.log10_p_corrected = std::min(0.0, (log_count + best_log_p) * kLog10E);
+  out.best = best;
+  out.spans = SpansFromHits(std::move(hits), positions, prefix, m, count);
+  return out;
+}
+
+std::optional<WindowMatch> SearchWindows(const SchemeSpec& spec, std::span<const double> values,
+                                         std::span<const int64_t> positions, int32_t min_window) {
+  return AnalyzeWindows(spec, values, positions, min_window, std::nullopt).best;
+}
+
+std::vector<WindowMatch> SignificantSpans(const SchemeSpec& spec, std::span<const double> values,
+                                          std::span<const int64_t> positions, int32_t min_window,
+                                          double log10_threshold) {
+  return AnalyzeWindows(spec, values, positions, min_window, log10_threshold).spans;
 }
 
 }  // namespace telltale

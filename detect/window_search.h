@@ -37,4 +37,15 @@ std::vector<WindowMatch> SignificantSpans(const SchemeSpec& spec, std::span<cons
                                           std::span<const int64_t> positions, int32_t min_window,
                                           double log10_threshold);
 
+// Both of the above from one pass over the window family (each window's tail
+// is evaluated once): `best` as SearchWindows returns it, `spans` as
+// SignificantSpans returns it when span_log10_threshold is set (else empty).
+struct WindowAnalysis {
+  std::optional<WindowMatch> best;
+  std::vector<WindowMatch> spans;
+};
+WindowAnalysis AnalyzeWindows(const SchemeSpec& spec, std::span<const double> values,
+                              std::span<const int64_t> positions, int32_t min_window,
+                              std::optional<double> span_log10_threshold);
+
 }  // namespace telltale
