@@ -82,11 +82,10 @@ double TokensPerSecond(telltale::LlamaGeneration& gen, llama_sampler* chain, con
 // where a ratio of two medians of separately collected runs does not.
 struct Paired {
   double base = 0, with = 0;     // median tokens per CPU-second of each chain
-  double ratio = 1;              // median over rounds of with/base
-  double ratio_q1 = 1, ratio_q3 = 1;
+  Quartiles ratio{1, 1, 1};      // of with/base over rounds
   std::string LossRange() const {
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%.2f..%.2f", (1 - ratio_q3) * 100, (1 - ratio_q1) * 100);
+    std::snprintf(buf, sizeof buf, "%.2f..%.2f", (1 - ratio.q3) * 100, (1 - ratio.q1) * 100);
     return buf;
   }
 };
@@ -110,10 +109,7 @@ Paired MeasurePaired(telltale::LlamaGeneration& gen, llama_sampler* base, llama_
   Paired p;
   p.base = Median(b);
   p.with = Median(w);
-  const Quartiles q = QuartilesOf(r);
-  p.ratio = q.median;
-  p.ratio_q1 = q.q1;
-  p.ratio_q3 = q.q3;
+  p.ratio = QuartilesOf(r);
   return p;
 }
 
@@ -134,7 +130,7 @@ double ThreadCpuSeconds() {
 // is not the text generated; the sampler's cost does not depend on it.)
 struct Interleaved {
   double decode_us = 0, base_us = 0, with_us = 0;  // per token, medians over rounds
-  double loss = 0, loss_q1 = 0, loss_q3 = 0;       // fraction, median and quartiles over rounds
+  Quartiles loss{0, 0, 0};                         // fraction, over rounds
 };
 
 Interleaved MeasureInterleaved(telltale::LlamaGeneration& gen, llama_sampler* base, llama_sampler* with,
@@ -185,10 +181,7 @@ Interleaved MeasureInterleaved(telltale::LlamaGeneration& gen, llama_sampler* ba
   x.decode_us = Median(dec);
   x.base_us = Median(tb);
   x.with_us = Median(tw);
-  const Quartiles q = QuartilesOf(loss);
-  x.loss = q.median;
-  x.loss_q1 = q.q1;
-  x.loss_q3 = q.q3;
+  x.loss = QuartilesOf(loss);
   return x;
 }
 
@@ -298,8 +291,8 @@ int main(int argc, char** argv) {
       const Paired pr = MeasurePaired(**gen, a, b, prompt, n, rounds);
       std::string name = path.substr(path.find_last_of('/') + 1);
       std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %13s %12s %12s\n", name.c_str(),
-                  "(A/A control: no watermark)", (*gen)->n_vocab(), pr.base, pr.with, pr.ratio, (1 - pr.ratio) * 100,
-                  pr.LossRange().c_str(), "-", "-");
+                  "(A/A control: no watermark)", (*gen)->n_vocab(), pr.base, pr.with, pr.ratio.median,
+                  (1 - pr.ratio.median) * 100, pr.LossRange().c_str(), "-", "-");
       llama_sampler_free(a);
       llama_sampler_free(b);
     }
@@ -322,8 +315,8 @@ int main(int argc, char** argv) {
       std::string name = path.substr(path.find_last_of('/') + 1);
       const SamplerTimes st = TimeSampler(wm, (*gen)->n_vocab());
       std::printf("%-28s %-26s %8d %12.1f %12.1f %8.4f %8.2f %13s %12.1f %12.1f\n", name.c_str(), spec,
-                  (*gen)->n_vocab(), pr.base, pr.with, pr.ratio, (1 - pr.ratio) * 100, pr.LossRange().c_str(),
-                  st.sampler_us, st.dense_us);
+                  (*gen)->n_vocab(), pr.base, pr.with, pr.ratio.median, (1 - pr.ratio.median) * 100,
+                  pr.LossRange().c_str(), st.sampler_us, st.dense_us);
       std::fflush(stdout);
       interleaved_rows.push_back({name, spec, MeasureInterleaved(**gen, base, with, prompt, n, rounds)});
       llama_sampler_free(base);
@@ -336,7 +329,7 @@ int main(int argc, char** argv) {
               "loss IQR %");
   for (const auto& [model, scheme, x] : interleaved_rows) {
     std::printf("%-28s %-28s %10.1f %10.1f %10.1f %8.3f %7.3f..%-7.3f\n", model.c_str(), scheme.c_str(), x.decode_us,
-                x.base_us, x.with_us, x.loss * 100, x.loss_q1 * 100, x.loss_q3 * 100);
+                x.base_us, x.with_us, x.loss.median * 100, x.loss.q1 * 100, x.loss.q3 * 100);
   }
   return 0;
 }

@@ -18,7 +18,8 @@ namespace telltale {
 
 // The most PRF blocks one AddBiasFromBlocks call takes (its bit buffer lives on
 // the stack). Generation batches this many blocks per AES call; 256 measured
-// no faster than 64 at V = 128256 and would put 32 KiB of masks on the stack.
+// no faster than 64 at V = 128256, and the portable path's per-token byte mask
+// for that many blocks would be 32 KiB of stack.
 inline constexpr size_t kBiasKernelMaxBlocks = 64;
 
 // True when this CPU (and build) can run AddBiasFromBlocks.
