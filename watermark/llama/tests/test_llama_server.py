@@ -94,7 +94,16 @@ def _run_server(scheme, work, policy_text, extra_args=()):
     keys = work / "keys"
     keys.mkdir()
     # Tenant keys derived from one master key, as a provider would issue them.
-    subprocess.run([cli, "keygen", "-o", str(work / "master.key")], check=True, capture_output=True)
+    # The master key is fixed (SPEC 1.1 file format) rather than drawn by
+    # keygen: the texts are fixed by seed 7 (byte-identical across runs on
+    # one machine, concurrency included), so a fixed key makes the opted-out
+    # texts' null p-values a fixed outcome instead of a fresh draw that
+    # fails one run in a few hundred (4 checks at 1e-3: CI hit 10^-3.43
+    # once). keygen has its own tests.
+    master = work / "master.key"
+    master.write_text("telltale-key v1\nkind master\nkey " +
+                      hashlib.sha256(b"telltale llama.server test master").hexdigest() + "\n")
+    master.chmod(0o600)
     for tenant in ("acme", "globex"):
         subprocess.run([cli, "key", "derive", str(work / "master.key"), "--tenant", tenant, "--region", "eu",
                         "--epoch", "2026-11", "-o", str(keys / f"{tenant}.key")], check=True, capture_output=True)
@@ -216,7 +225,9 @@ def test_tenants_attributed_and_opt_outs_clean(server):
             assert rep["detected"] and rep["key_id"] == ids[tenant], f"{where}: {rep}"
             assert rep["log10_p"] < -6, f"{where}: {rep}"
         else:
-            assert all(k["log10_p"] > -3 for k in rep["keys"]), f"{where}: {rep}"
+            # The issue's bound, on the p-value detect reports (Holm over
+            # both keys, so one check per document, valid under the null).
+            assert rep["log10_p"] > -3, f"{where}: {rep}"
 
     records = [json.loads(line) for line in server["record"].read_text().splitlines()]
     assert len(records) == len(jobs)
@@ -303,7 +314,7 @@ def test_api_key_decides_the_tenant(keyed_server):
                                               "ignore_eos": True, "seed": 7})
     assert status == 200, raw
     anon_text, _ = _text_of("/completion", False, raw)
-    assert all(k["log10_p"] > -3 for k in _detect(keyed_server, [anon_text])[0]["keys"])
+    assert _detect(keyed_server, [anon_text])[0]["log10_p"] > -3
 
     records = [json.loads(line) for line in keyed_server["record"].read_text().splitlines()]
     assert len(records) == len(jobs) + 1, records
