@@ -106,6 +106,15 @@ Status BpeModel::Finalize() {
   }
   pending_merges_.clear();
   pending_merges_.shrink_to_fit();
+  size_t bits = 64;
+  while (bits < merge_count_ * 16) bits <<= 1;
+  pair_filter_.assign(bits / 64, 0);
+  pair_filter_mask_ = bits - 1;
+  for (const PairSlot& slot : pairs_) {
+    if (slot.key == kEmptyKey) continue;
+    size_t f = (Mix(slot.key) >> 32) & pair_filter_mask_;
+    pair_filter_[f >> 6] |= uint64_t{1} << (f & 63);
+  }
   size_t icap = 16;
   while (icap < ids_.size() * 2 + 16) icap <<= 1;
   std::vector<uint32_t> index(icap, 0);
@@ -149,6 +158,7 @@ Status BpeModel::Finalize() {
       }
     }
   }
+  BuildBacktrack();
   return Status::Ok();
 }
 
@@ -283,8 +293,10 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     }
   }
   size_t first_out = out->size();
-  uint32_t whole = ignore_merges_ ? Find(piece) : kNone;
-  if (whole != kNone) {
+  uint32_t whole = kNone;
+  if (backtracking() && EncodeBacktrack(piece, begin, s, out)) {
+    // done; it also applied ignore_merges
+  } else if (ignore_merges_ && (whole = Find(piece)) != kNone) {
     out->push_back({whole, begin, end});
   } else {
     TT_RETURN_IF_ERROR(InitialSymbols(piece, begin, s));

@@ -68,6 +68,12 @@ class BpeModel {
     std::vector<Part> parts;
     std::vector<HeapEntry> heap;
     std::vector<CacheSlot> cache;  // allocated on first use
+    std::vector<uint32_t> track;   // backtracking encoder: tokens so far
+    std::vector<uint64_t> alive;   // backtracking encoder: positions not yet proven dead
+    // Direct-mapped memo of ValidPair: bit 63 set, bit 62 the answer, low
+    // bits a << 32 | b (ids are below 2^30). Allocated on first use.
+    static constexpr size_t kPairMemoSlots = size_t{1} << 14;
+    std::vector<uint64_t> pair_memo;
   };
 
   // --- building (loaders) ---
@@ -106,6 +112,15 @@ class BpeModel {
   bool metaspace_split() const { return metaspace_split_; }
   bool SafeBoundaryAfter(unsigned char prev_last_byte) const { return !joins_metaspace_[prev_last_byte]; }
 
+  // Byte-level models whose merge trees pass the checks in BuildBacktrack
+  // encode long pieces with the backtracking encoder (bpe_backtrack.cc).
+  bool backtracking() const { return !trie_.empty(); }
+  // For tests and A/B runs: encode with the merge loop only.
+  void DisableBacktracking() { trie_.clear(); }
+  // Backtracking models only, a and b valid tokens (BPE of each one's bytes
+  // is itself): true when BPE of a's bytes followed by b's is [a, b].
+  bool ValidPair(uint32_t a, uint32_t b) const;
+
   // Encodes `piece` (text[begin, end)) and appends its tokens to `out`.
   // Fails only for a SentencePiece-style character that has neither a token,
   // nor byte-fallback tokens, nor an unknown token.
@@ -119,8 +134,13 @@ class BpeModel {
   };
   bool LookupPair(uint32_t a, uint32_t b, uint32_t* rank, uint32_t* merged) const {
     uint64_t key = (uint64_t{a} << 32) | b;
+    size_t h = Mix(key);
+    // Most pairs asked about are not merges; the filter answers those from
+    // cache instead of a miss into the big table.
+    size_t f = (h >> 32) & pair_filter_mask_;
+    if (((pair_filter_[f >> 6] >> (f & 63)) & 1) == 0) return false;
     size_t mask = pairs_.size() - 1;
-    size_t i = Mix(key) & mask;
+    size_t i = h & mask;
     for (;;) {
       const PairSlot& s = pairs_[i];
       if (s.key == key) { *rank = s.rank; *merged = s.merged; return true; }
@@ -136,6 +156,45 @@ class BpeModel {
   }
   static constexpr uint64_t kEmptyKey = ~uint64_t{0};
 
+  // --- backtracking encoder (bpe_backtrack.cc) ---
+  // Byte-level models only. A token is "valid" when BPE of its own bytes
+  // gives it back; only valid tokens can appear in any output. The encoding
+  // is the unique sequence of valid tokens whose every adjacent pair is
+  // valid (BPE of the two tokens' bytes gives the two tokens), which a
+  // longest-match-first search with backtracking finds.
+  struct TrieNode {
+    uint32_t first;  // index of the first child in trie_labels_/trie_
+    uint32_t token;  // valid token spelled by the path, or kNone
+    uint32_t whole;  // any reachable token spelled by the path, or kNone
+    uint32_t count;  // number of children
+  };
+  // Per token, packed so one cache line serves the encoder and ValidPair.
+  struct TokenTree {
+    uint32_t rank;     // merge rank + 1 that forms it; 0 for a byte
+    uint32_t left;     // the two tokens that merge into it
+    uint32_t right;
+    uint32_t shorter;  // longest valid proper prefix token, or kNone
+    uint32_t len : 31;  // bytes
+    uint32_t irregular : 1;  // some merge in its tree fires out of rank order
+  };
+  void BuildBacktrack();
+  // Plain BPE of `bytes` into *syms (quadratic; load time and rare pairs);
+  // *left/*right: the last merge's parts. False: a byte has no token.
+  bool SlowBpe(std::string_view bytes, std::vector<uint32_t>* syms, uint32_t* left, uint32_t* right) const;
+  uint32_t Child(uint32_t node, unsigned char c) const;  // 0: none
+  // The longest valid token that p[0, n) starts with (kNone: none);
+  // *whole: the reachable token spelling all of p[0, n), or kNone.
+  uint32_t LongestMatch(const unsigned char* p, size_t n, uint32_t* whole) const;
+  bool ValidPairMemo(uint32_t a, uint32_t b, Scratch* s) const;
+  // Applies ignore_merges' whole-piece rule too. false: no valid encoding
+  // found (a byte without a token); the caller then uses the merge loop.
+  bool EncodeBacktrack(std::string_view piece, uint32_t begin, Scratch* s, std::vector<TokenOut>* out) const;
+
+  std::vector<TrieNode> trie_;              // valid tokens; [0] is the root; empty: backtracking off
+  std::vector<unsigned char> trie_labels_;  // the byte on the edge into each node
+  uint32_t trie_root_[256] = {};            // the root's child per byte (0: none)
+  std::vector<TokenTree> tree_;             // per token id
+
   Status InitialSymbols(std::string_view piece, uint32_t begin, Scratch* s) const;
   void MergeLinear(Scratch* s) const;
   void MergeHeap(Scratch* s) const;
@@ -148,6 +207,8 @@ class BpeModel {
   size_t max_token_len_ = 0;
   std::vector<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> pending_merges_;  // a, b, rank, merged
   std::vector<PairSlot> pairs_;
+  std::vector<uint64_t> pair_filter_;  // one bit per hash of every merge pair (~16 bits per merge)
+  size_t pair_filter_mask_ = 0;
   size_t merge_count_ = 0;
   bool byte_level_ = false;
   bool ignore_merges_ = false;
