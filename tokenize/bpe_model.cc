@@ -11,6 +11,33 @@ namespace telltale::tokenize {
 namespace {
 constexpr size_t kLinearMax = 16;       // pieces up to this many symbols use the rank scan
 constexpr uint32_t kNoRank = UINT32_MAX;
+
+// Up to 8 bytes at p as a zero-extended little-endian word. Overlapping
+// fixed-size loads instead of a variable-length memcpy, which compiles to a
+// libc call: hashing and comparing short pieces is on the per-piece path.
+uint64_t LoadUpTo8(const char* p, size_t n) noexcept {
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return lo | (uint64_t{hi} << (8 * (n - 4)));
+  }
+  if (n == 0) return 0;
+  const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+  return byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1)));
+}
+
+bool BytesEqual(const char* a, const char* b, size_t n) noexcept {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return false;
+  }
+  return LoadUpTo8(a + i, n - i) == LoadUpTo8(b + i, n - i);
+}
+
 }  // namespace
 
 size_t StringHash::operator()(std::string_view s) const noexcept {
@@ -23,9 +50,7 @@ size_t StringHash::operator()(std::string_view s) const noexcept {
     h = (h ^ w) * 0xff51afd7ed558ccdULL;
     h ^= h >> 32;
   }
-  uint64_t w = 0;
-  std::memcpy(&w, s.data() + i, s.size() - i);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  h = (h ^ LoadUpTo8(s.data() + i, s.size() - i)) * 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 29;
   return static_cast<size_t>(h);
 }
@@ -61,7 +86,7 @@ uint32_t BpeModel::Find(std::string_view bytes) const {
     uint32_t slot = index_[i];
     if (slot == 0) return kNone;
     const std::string& t = tokens_[slot - 1];
-    if (t.size() == bytes.size() && std::memcmp(t.data(), bytes.data(), bytes.size()) == 0) return slot - 1;
+    if (t.size() == bytes.size() && BytesEqual(t.data(), bytes.data(), bytes.size())) return slot - 1;
   }
 }
 
@@ -283,7 +308,7 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
   if (piece.size() <= Scratch::kKeyMax) {
     if (s->cache.empty()) s->ClearCache();
     slot = &s->cache[StringHash()(piece) & (Scratch::kCacheSlots - 1)];
-    if (slot->key_len == piece.size() && std::memcmp(slot->key, piece.data(), piece.size()) == 0) {
+    if (slot->key_len == piece.size() && BytesEqual(slot->key, piece.data(), piece.size())) {
       uint32_t at = begin;
       for (uint8_t k = 0; k < slot->count; ++k) {
         out->push_back({slot->ids[k], at, at + slot->lens[k]});
