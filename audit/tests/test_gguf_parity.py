@@ -12,6 +12,7 @@ ctest audit.gguf_parity (slow; a few seconds once the GGUF fixture exists).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 
 import numpy as np
@@ -41,7 +42,7 @@ def setup(tmp_path_factory):
         texts.append([tok.bos_id] + stream[pos:pos + n - 1])
         pos += n
     d = tmp_path_factory.mktemp("gguf_parity")
-    key = telltale.Key.generate()
+    key = telltale.Key.from_bytes(hashlib.sha256(b"telltale gguf parity test key").digest())
     key_path = str(d / "k.key")
     key.save(key_path)
     return dict(model=model, texts=texts, key=key, key_path=key_path,
