@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "tokenize/known_patterns.h"
 #include "tokenize/normalized_text.h"
 #include "tokenize/regex.h"
 
@@ -32,10 +33,6 @@ namespace telltale::tokenize {
 struct Piece {
   uint32_t begin, end;
 };
-
-// The GPT-2 / r50k pattern (also ByteLevel's use_regex pattern).
-inline constexpr const char* kGpt2Pattern =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 class PreTokenizer {
  public:

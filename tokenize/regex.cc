@@ -63,6 +63,7 @@ class RegexCompiler {
     auto re = std::make_shared<Regex>();
     re_ = re.get();
     re_->pattern_ = std::string(p_);
+    re_->known_ = RecognizePattern(p_);
     std::unique_ptr<Node> root;
     TT_ASSIGN_OR_RETURN(root, ParseAlt());
     if (i_ != p_.size()) return Error("unbalanced ')'");
@@ -674,6 +675,14 @@ bool Regex::Run(std::string_view text, uint32_t pc, size_t pos, size_t* end, Scr
 }
 
 int64_t Regex::MatchAt(std::string_view text, size_t pos, Scratch* scratch) const {
+  if (known_ != KnownPattern::kNone && pos < text.size() && static_cast<unsigned char>(text[pos]) < 0x80) {
+    const int64_t len = MatchKnownPatternAscii(known_, text, pos);
+    if (len != kUndecided) return len;
+  }
+  return MatchAtGeneral(text, pos, scratch);
+}
+
+int64_t Regex::MatchAtGeneral(std::string_view text, size_t pos, Scratch* scratch) const {
   if (pos >= text.size()) return -1;
   unsigned char b = static_cast<unsigned char>(text[pos]);
   for (const Alternative& a : alts_) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "tokenize/ascii_pretokenizer.h"
 #include "tokenize/char_class.h"
 
 namespace telltale::tokenize {
@@ -45,7 +46,14 @@ class Regex {
 
   // Length of the match anchored at text[pos], or -1 when none. `text` must be
   // valid UTF-8 and is the whole subject (for $ and lookahead at its end).
+  // A known pattern (known_patterns.h) at an ASCII byte is first tried by
+  // its hand-written matcher (ascii_pretokenizer.h).
   int64_t MatchAt(std::string_view text, size_t pos, Scratch* scratch) const;
+  // The same, by the backtracking engine alone (what the fast path is
+  // tested against).
+  int64_t MatchAtGeneral(std::string_view text, size_t pos, Scratch* scratch) const;
+  // The known pattern this one is byte for byte, or KnownPattern::kNone.
+  KnownPattern known_pattern() const { return known_; }
 
   const std::string& pattern() const { return pattern_; }
 
@@ -77,6 +85,7 @@ class Regex {
   std::vector<CharClass> classes_;
   std::vector<Inst> code_;
   std::vector<Alternative> alts_;
+  KnownPattern known_ = KnownPattern::kNone;
 };
 
 }  // namespace telltale::tokenize

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/base64.h"
+#include "tokenize/known_patterns.h"
 #include "tokenize/tokenizer.h"
 
 namespace telltale::tokenize {
@@ -16,15 +17,6 @@ struct NamedEncoding {
   const char* pattern;
   std::vector<std::pair<const char*, uint32_t>> specials;
 };
-
-constexpr const char* kCl100kPattern =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-constexpr const char* kO200kPattern =
-    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
-    "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|"
-    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 const std::vector<NamedEncoding>& Encodings() {
   static const std::vector<NamedEncoding> kAll = {

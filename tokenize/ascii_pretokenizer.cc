@@ -1,0 +1,216 @@
+#include "tokenize/ascii_pretokenizer.h"
+
+#include "tokenize/known_patterns.h"
+
+namespace telltale::tokenize {
+
+namespace {
+
+// ASCII classes. Each is false for every byte >= 0x80.
+bool IsLetter(unsigned char c) { return static_cast<unsigned>((c | 0x20) - 'a') < 26u; }
+bool IsUpper(unsigned char c) { return static_cast<unsigned>(c - 'A') < 26u; }
+bool IsLower(unsigned char c) { return static_cast<unsigned>(c - 'a') < 26u; }
+bool IsDigit(unsigned char c) { return static_cast<unsigned>(c - '0') < 10u; }
+bool IsSpace(unsigned char c) { return c == ' ' || static_cast<unsigned>(c - '\t') < 5u; }
+// [^\s\p{L}\p{N}]
+bool IsOther(unsigned char c) { return c < 0x80 && !IsSpace(c) && !IsLetter(c) && !IsDigit(c); }
+bool IsNewline(unsigned char c) { return c == '\r' || c == '\n'; }
+
+struct Subject {
+  const unsigned char* s;
+  size_t n;
+};
+
+// End of the run of `in` bytes from i, or kUndecided when the run stops at
+// a non-ASCII byte, which the Unicode class may contain.
+template <class In>
+int64_t RunEnd(Subject t, size_t i, In in) {
+  while (i < t.n && in(t.s[i])) ++i;
+  if (i < t.n && t.s[i] >= 0x80) return kUndecided;
+  return static_cast<int64_t>(i);
+}
+
+// (?i:'s|'t|'re|'ve|'m|'ll|'d) at i: its length, 0 if none, or kUndecided
+// when a byte it depends on is non-ASCII (U+017F folds to 's', for one).
+int64_t ContractionFolded(Subject t, size_t i) {
+  if (i >= t.n || t.s[i] != '\'') return 0;
+  if (i + 1 >= t.n) return 0;
+  const unsigned char c1 = t.s[i + 1];
+  if (c1 >= 0x80) return kUndecided;
+  if (!IsLetter(c1)) return 0;
+  unsigned char want;
+  switch (c1 | 0x20) {
+    case 's': case 't': case 'm': case 'd': return 2;
+    case 'r': case 'v': want = 'e'; break;
+    case 'l': want = 'l'; break;
+    default: return 0;
+  }
+  if (i + 2 >= t.n) return 0;
+  const unsigned char c2 = t.s[i + 2];
+  if (c2 >= 0x80) return kUndecided;
+  return IsLetter(c2) && (c2 | 0x20) == want ? 3 : 0;
+}
+
+// 's|'t|'re|'ve|'m|'ll|'d, case-sensitive: ASCII literals never match a
+// non-ASCII byte, so this one always decides.
+int64_t ContractionExact(Subject t, size_t i) {
+  if (i + 1 >= t.n || t.s[i] != '\'') return 0;
+  const unsigned char c1 = t.s[i + 1];
+  if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return 2;
+  if (i + 2 >= t.n) return 0;
+  const unsigned char c2 = t.s[i + 2];
+  return ((c1 == 'r' || c1 == 'v') && c2 == 'e') || (c1 == 'l' && c2 == 'l') ? 3 : 0;
+}
+
+// The shared tail of every pattern: \s*[\r\n]+ (unless `newline_group` is
+// false, as in GPT-2), then \s+(?!\S), then \s+, at a whitespace byte.
+int64_t Whitespace(Subject t, size_t pos, bool newline_group) {
+  const int64_t end = RunEnd(t, pos, IsSpace);
+  if (end == kUndecided) return kUndecided;
+  const size_t e = static_cast<size_t>(end);
+  if (newline_group) {
+    // \s* backs off from the run's end to just before its last newline;
+    // [\r\n]+ then takes that newline (the next byte is no newline).
+    for (size_t k = e; k > pos; --k) {
+      if (IsNewline(t.s[k - 1])) return static_cast<int64_t>(k - pos);
+    }
+  }
+  // \s+(?!\S): the whole run at the subject's end, else all but its last
+  // byte, which then is the whitespace the lookahead sees.
+  if (e == t.n) return static_cast<int64_t>(e - pos);
+  if (e - pos >= 2) return static_cast<int64_t>(e - 1 - pos);
+  return 1;  // \s+
+}
+
+// ` ?[^\s\p{L}\p{N}]+` followed by a run of `tail` bytes, when the byte
+// after the optional space is one of the class; 0 when it is not.
+template <class Tail>
+int64_t Punctuation(Subject t, size_t pos, Tail tail) {
+  const size_t j = pos + (t.s[pos] == ' ' ? 1 : 0);
+  if (j >= t.n) return 0;
+  if (t.s[j] >= 0x80) return kUndecided;
+  if (!IsOther(t.s[j])) return 0;  // with the space taken or not, the class needs t.s[j]
+  const int64_t end = RunEnd(t, j, IsOther);
+  if (end == kUndecided) return kUndecided;
+  size_t e = static_cast<size_t>(end);
+  while (e < t.n && tail(t.s[e])) ++e;  // ASCII-only classes: a non-ASCII byte just ends them
+  return static_cast<int64_t>(e - pos);
+}
+
+// \p{N}{1,max} at a digit.
+int64_t Digits(Subject t, size_t pos, size_t max) {
+  size_t i = pos + 1;
+  while (i < t.n && i - pos < max && IsDigit(t.s[i])) ++i;
+  if (i - pos < max && i < t.n && t.s[i] >= 0x80) return kUndecided;
+  return static_cast<int64_t>(i - pos);
+}
+
+// [^\r\n\p{L}\p{N}]? : where the letters start. The optional class takes
+// t.s[pos] when it can; if the letters then fail, giving it back leaves them
+// at t.s[pos], which is no letter either, so there is one start to try.
+size_t LetterStart(Subject t, size_t pos) {
+  const unsigned char c = t.s[pos];
+  return IsLetter(c) || IsDigit(c) || IsNewline(c) ? pos : pos + 1;
+}
+
+// (?i:'s|...)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,max}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+int64_t Llama3(Subject t, size_t pos, size_t max_digits) {
+  const unsigned char c0 = t.s[pos];
+  if (c0 == '\'') {
+    const int64_t c = ContractionFolded(t, pos);
+    if (c != 0) return c;
+  }
+  const size_t j = LetterStart(t, pos);
+  if (j < t.n) {
+    if (t.s[j] >= 0x80) return kUndecided;
+    if (IsLetter(t.s[j])) {
+      const int64_t end = RunEnd(t, j, IsLetter);
+      return end == kUndecided ? end : end - static_cast<int64_t>(pos);
+    }
+  }
+  if (IsDigit(c0)) return Digits(t, pos, max_digits);
+  const int64_t p = Punctuation(t, pos, IsNewline);
+  if (p != 0) return p;
+  if (IsSpace(c0)) return Whitespace(t, pos, true);
+  return kUndecided;  // unreachable for ASCII: every byte starts some alternative
+}
+
+// [^\r\n\p{L}\p{N}]?[\p{Lu}..]*[\p{Ll}..]+(?i:'s|...)?
+// |[^\r\n\p{L}\p{N}]?[\p{Lu}..]+[\p{Ll}..]*(?i:'s|...)?
+// |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+int64_t O200k(Subject t, size_t pos) {
+  const unsigned char c0 = t.s[pos];
+  const size_t j = LetterStart(t, pos);
+  if (j < t.n) {
+    if (t.s[j] >= 0x80) return kUndecided;
+    if (IsLetter(t.s[j])) {
+      // Upper-case run, then: a lower-case run (first alternative; backing
+      // the upper-case run off only puts an upper-case letter where the
+      // lower-case run must start), or nothing (second alternative, which
+      // needs the upper-case run non-empty: it is, as t.s[j] is a letter
+      // and not lower-case there).
+      const int64_t upper = RunEnd(t, j, IsUpper);
+      if (upper == kUndecided) return kUndecided;
+      int64_t end = upper;
+      if (static_cast<size_t>(upper) < t.n && IsLower(t.s[upper])) {
+        end = RunEnd(t, static_cast<size_t>(upper), IsLower);
+        if (end == kUndecided) return kUndecided;
+      }
+      const int64_t c = ContractionFolded(t, static_cast<size_t>(end));
+      if (c == kUndecided) return kUndecided;
+      return end + c - static_cast<int64_t>(pos);
+    }
+  }
+  if (IsDigit(c0)) return Digits(t, pos, 3);
+  const int64_t p = Punctuation(t, pos, [](unsigned char c) { return IsNewline(c) || c == '/'; });
+  if (p != 0) return p;
+  if (IsSpace(c0)) return Whitespace(t, pos, true);
+  return kUndecided;
+}
+
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+int64_t Gpt2(Subject t, size_t pos) {
+  const unsigned char c0 = t.s[pos];
+  if (c0 == '\'') {
+    const int64_t c = ContractionExact(t, pos);
+    if (c != 0) return c;
+  }
+  const size_t j = pos + (c0 == ' ' ? 1 : 0);
+  if (j < t.n) {
+    const unsigned char cj = t.s[j];
+    if (cj >= 0x80) return kUndecided;
+    int64_t end = 0;
+    if (IsLetter(cj)) end = RunEnd(t, j, IsLetter);
+    else if (IsDigit(cj)) end = RunEnd(t, j, IsDigit);
+    else if (IsOther(cj)) end = RunEnd(t, j, IsOther);
+    if (end == kUndecided) return kUndecided;
+    if (end != 0) return end - static_cast<int64_t>(pos);
+  }
+  if (IsSpace(c0)) return Whitespace(t, pos, false);
+  return kUndecided;
+}
+
+}  // namespace
+
+KnownPattern RecognizePattern(std::string_view pattern) {
+  if (pattern == kGpt2Pattern) return KnownPattern::kGpt2;
+  if (pattern == kLlama3Pattern) return KnownPattern::kLlama3;
+  // \p{M} is empty in ASCII, so "qwen35" behaves as Qwen 2 there.
+  if (pattern == kQwen2Pattern || pattern == kQwen35Pattern) return KnownPattern::kQwen2;
+  if (pattern == kO200kPattern) return KnownPattern::kO200k;
+  return KnownPattern::kNone;
+}
+
+int64_t MatchKnownPatternAscii(KnownPattern pattern, std::string_view text, size_t pos) {
+  const Subject t{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+  switch (pattern) {
+    case KnownPattern::kGpt2: return Gpt2(t, pos);
+    case KnownPattern::kLlama3: return Llama3(t, pos, 3);
+    case KnownPattern::kQwen2: return Llama3(t, pos, 1);
+    case KnownPattern::kO200k: return O200k(t, pos);
+    case KnownPattern::kNone: break;
+  }
+  return kUndecided;
+}
+
+}  // namespace telltale::tokenize

@@ -1,0 +1,37 @@
+// Hand-written matchers for the known pre-tokenizer patterns
+// (known_patterns.h) on ASCII text: the general backtracking engine
+// (regex.h) spends a third of English encoding time dispatching
+// instructions and pushing frames for what are, in ASCII, a few byte-class
+// runs.
+//
+// Exactness: a matcher answers only when every byte it has to look at is
+// ASCII, where \p{L} is [A-Za-z], \p{Lu} [A-Z], \p{Ll} [a-z], \p{N} [0-9],
+// \s [\t\n\v\f\r ] and \p{Lt}/\p{Lm}/\p{Lo}/\p{M} are empty. Whenever the
+// answer could depend on a non-ASCII character (a letter run that stops at
+// one, a contraction whose next byte is one, ...) it returns kUndecided and
+// the caller runs the general engine from the same position. The result is
+// what the general engine gives, for every input: tests/ascii_pretokenizer_
+// test.cc compares the two at every position of random texts.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace telltale::tokenize {
+
+enum class KnownPattern : uint8_t { kNone, kGpt2, kLlama3, kQwen2, kO200k };
+
+// The known pattern `pattern` is, byte for byte, or kNone.
+KnownPattern RecognizePattern(std::string_view pattern);
+
+inline constexpr int64_t kUndecided = -2;
+
+// Length of the match of `pattern` anchored at text[pos] (text[pos] < 0x80,
+// pattern != kNone; `text` is the whole subject, for lookahead at its end),
+// or kUndecided.
+int64_t MatchKnownPatternAscii(KnownPattern pattern, std::string_view text, size_t pos);
+
+}  // namespace telltale::tokenize
