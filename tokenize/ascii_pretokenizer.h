@@ -10,8 +10,9 @@
 // answer could depend on a non-ASCII character (a letter run that stops at
 // one, a contraction whose next byte is one, ...) it returns kUndecided and
 // the caller runs the general engine from the same position. The result is
-// what the general engine gives, for every input: tests/ascii_pretokenizer_
-// test.cc compares the two at every position of random texts.
+// what the general engine gives, for every input:
+// tokenize/tests/ascii_pretokenizer_test.cc compares the two at every
+// position of random texts.
 //
 // Thread-safety: pure functions.
 #pragma once
