@@ -1,6 +1,7 @@
 #include "tokenize/added_tokens.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace telltale::tokenize {
 
@@ -20,7 +21,8 @@ void AddedTokens::Add(Token t) {
     }
     node = next;
   }
-  first_byte_[static_cast<unsigned char>(t.content[0])] = true;
+  first_all_.Mark(static_cast<unsigned char>(t.content[0]));
+  if (!t.special) first_plain_.Mark(static_cast<unsigned char>(t.content[0]));
   if (nodes_[node].token < 0) nodes_[node].token = index;  // first definition wins
   auto it = std::lower_bound(by_id_.begin(), by_id_.end(), std::make_pair(t.id, int32_t{-1}));
   by_id_.insert(it, {t.id, index});
@@ -34,10 +36,17 @@ int32_t AddedTokens::IndexOfId(uint32_t id) const {
 
 bool AddedTokens::FindNext(std::string_view text, size_t from, bool match_special, size_t* pos, size_t* len,
                            uint32_t* token) const {
-  if (tokens_.empty()) return false;
+  const FirstBytes& first = match_special ? first_all_ : first_plain_;
+  if (first.count == 0) return false;
   const size_t n = text.size();
   for (size_t i = from; i < n; ++i) {
-    if (!first_byte_[static_cast<unsigned char>(text[i])]) continue;
+    if (first.count == 1) {
+      const void* hit = std::memchr(text.data() + i, first.only, n - i);
+      if (hit == nullptr) return false;
+      i = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    } else if (!first.any[static_cast<unsigned char>(text[i])]) {
+      continue;
+    }
     int32_t node = 0, best = -1;
     size_t best_len = 0;
     for (size_t j = i; j < n; ++j) {

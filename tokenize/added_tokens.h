@@ -39,9 +39,21 @@ class AddedTokens {
     std::vector<std::pair<unsigned char, int32_t>> edges;
     int32_t token = -1;
   };
+  // The bytes a match can start with, once over all tokens and once over
+  // the non-special ones (match_special=false). Texts are scanned for them
+  // with memchr when there is a single one (the usual '<' of "<|...|>").
+  struct FirstBytes {
+    bool any[256] = {};
+    int count = 0;
+    unsigned char only = 0;
+    void Mark(unsigned char c) {
+      if (!any[c] && count++ == 0) only = c;
+      any[c] = true;
+    }
+  };
   std::vector<Token> tokens_;
   std::vector<Node> nodes_{Node{}};
-  bool first_byte_[256] = {};
+  FirstBytes first_all_, first_plain_;
   std::vector<std::pair<uint32_t, int32_t>> by_id_;  // sorted (id, index)
 };
 
