@@ -5,15 +5,25 @@
 namespace telltale {
 
 StatusOr<Attribution> AttributeKeys(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
-                                    const DetectOptions& options) {
+                                    const DetectOptions& options, const TupleSink* sink) {
   if (detectors.empty()) return Status::InvalidArgument("attribution needs at least one key");
   Attribution a;
-  std::vector<double> log_p;
+  bool one_scheme = true;
   for (const Detector* d : detectors) {
-    TT_ASSIGN_OR_RETURN(Detection det, d->Score(tokens, options));
-    log_p.push_back(det.log10_p / kLog10E);
-    a.per_key.push_back(std::move(det));
+    if (d == nullptr) return Status::InvalidArgument("attribution: null detector");
+    one_scheme = one_scheme && d->spec() == detectors[0]->spec();
   }
+  if (one_scheme) {
+    TT_ASSIGN_OR_RETURN(a.per_key, Detector::ScoreKeys(detectors, tokens, options, sink));
+  } else {
+    if (sink != nullptr) return Status::InvalidArgument("attribution with a tuple sink needs one scheme for all keys");
+    for (const Detector* d : detectors) {
+      TT_ASSIGN_OR_RETURN(Detection det, d->Score(tokens, options));
+      a.per_key.push_back(std::move(det));
+    }
+  }
+  std::vector<double> log_p;
+  for (const Detection& det : a.per_key) log_p.push_back(det.log10_p / kLog10E);
   for (double v : HolmAdjustLog(log_p)) a.holm_log10_p.push_back(v * kLog10E);
   for (size_t k = 1; k < log_p.size(); ++k) {
     if (log_p[k] < log_p[a.best]) a.best = k;

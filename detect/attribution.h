@@ -21,7 +21,10 @@ struct Attribution {
   size_t best = 0;                      // index of the best-matching key
 };
 
+// Keys that share one scheme are scored in one pass (Detector::ScoreKeys),
+// which also feeds `sink` if given; keys of different schemes are scored one
+// by one (then `sink` must be null).
 StatusOr<Attribution> AttributeKeys(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
-                                    const DetectOptions& options);
+                                    const DetectOptions& options, const TupleSink* sink = nullptr);
 
 }  // namespace telltale

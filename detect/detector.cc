@@ -38,12 +38,40 @@ StatusOr<Detector> Detector::Create(const SecretKey& key, const SchemeSpec& spec
 }
 
 StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const DetectOptions& opt) const {
+  Detection d;
+  const Detector* self = this;
+  TT_RETURN_IF_ERROR(ScoreKeysInto({&self, 1}, tokens, opt, nullptr, &d));
+  return d;
+}
+
+StatusOr<std::vector<Detection>> Detector::ScoreKeys(std::span<const Detector* const> detectors,
+                                                     std::span<const int32_t> tokens, const DetectOptions& opt,
+                                                     const TupleSink* sink) {
+  std::vector<Detection> out(detectors.size());
+  TT_RETURN_IF_ERROR(ScoreKeysInto(detectors, tokens, opt, sink, out.data()));
+  return out;
+}
+
+Status Detector::ScoreKeysInto(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
+                               const DetectOptions& opt, const TupleSink* sink, Detection* out) {
+  if (detectors.empty()) return Status::InvalidArgument("scoring needs at least one key");
+  for (const Detector* det : detectors) {
+    if (det == nullptr) return Status::InvalidArgument("scoring: null detector");
+    if (!(det->spec_ == detectors[0]->spec_)) {
+      return Status::InvalidArgument("scoring several keys at once needs one scheme (" +
+                                     detectors[0]->spec_.ToString() + " vs " + det->spec_.ToString() + ")");
+    }
+  }
+  const SchemeSpec& spec = detectors[0]->spec_;
   if (opt.prompt_tokens < 0) return Status::InvalidArgument("prompt length must be >= 0");
   if (opt.min_window < 1) return Status::InvalidArgument("min_window must be >= 1");
-  const int repeat_window = RepeatWindow(spec_);
+  const int repeat_window = RepeatWindow(spec);
   if (opt.dedup == DedupMode::kContext && repeat_window == 0) {
-    return Status::InvalidArgument(std::string(SchemeFamilyName(spec_.family)) +
+    return Status::InvalidArgument(std::string(SchemeFamilyName(spec.family)) +
                                    " has no context window: use dedup context+token or none");
+  }
+  if (sink != nullptr && opt.dedup == DedupMode::kContext) {
+    return Status::InvalidArgument("a tuple sink needs dedup context+token or none");
   }
   const int64_t n = static_cast<int64_t>(tokens.size());
   for (int64_t i = 0; i < n; ++i) {
@@ -55,58 +83,69 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   std::vector<int32_t> ignored(opt.ignore_ids);
   std::sort(ignored.begin(), ignored.end());
 
-  Detection d;
-  d.tokens = n;
-  if (opt.per_token) {
-    d.token_mask.assign(static_cast<size_t>(n), kMarkNoContext);
-    d.token_scores.assign(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+  // The key-independent work (contexts, dedup, marks of unscored positions)
+  // is done once for all keys; each key then only encrypts and counts.
+  const size_t keys = detectors.size();
+  for (size_t j = 0; j < keys; ++j) {
+    out[j] = Detection{};
+    out[j].tokens = n;
+    if (opt.per_token) {
+      out[j].token_mask.assign(static_cast<size_t>(n), kMarkNoContext);
+      out[j].token_scores.assign(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+    }
   }
+  auto mark_all = [&](int64_t i, int8_t mark) {
+    for (size_t j = 0; j < keys; ++j) out[j].token_mask[static_cast<size_t>(i)] = mark;
+  };
   FingerprintSet seen;
   seen.Reset(static_cast<size_t>(n));
   // Scored positions are gathered 256 at a time on the stack and encrypted
-  // in one batch; per-position values are kept only for window search.
+  // in one batch per key; per-position values are kept only for window search.
   constexpr size_t kChunk = 256;
   uint64_t ctx_buf[kChunk];
   int32_t id_buf[kChunk];
   int64_t pos_buf[kChunk];
+  uint64_t fp_buf[kChunk];
   uint32_t slot_buf[kChunk];
   size_t fill = 0;
-  std::vector<double> values;
+  std::vector<std::vector<double>> values(opt.window_search ? keys : 0);
   std::vector<int64_t> positions;
-  const bool gumbel = spec_.family == SchemeFamily::kGumbel;
-  const uint32_t threshold = spec_.green_threshold();
-  int64_t m = 0, green = 0;
-  double gumbel_sum = 0;
+  const bool gumbel = spec.family == SchemeFamily::kGumbel;
+  const uint32_t threshold = spec.green_threshold();
+  std::vector<int64_t> green(keys, 0);
+  std::vector<double> gumbel_sum(keys, 0.0);
+  int64_t m = 0, candidates = 0;
   const bool count_only = !gumbel && !opt.per_token && !opt.window_search;
+  const bool need_fp = sink != nullptr || opt.dedup == DedupMode::kContextToken;
   auto flush = [&] {
-    prf_.TokenSlots(ctx_buf, id_buf, fill, slot_buf);
-    if (count_only) {  // the common scan path: a vectorizable count
-      int64_t g = 0;
-      for (size_t k = 0; k < fill; ++k) g += slot_buf[k] < threshold;
-      green += g;
-      m += static_cast<int64_t>(fill);
-      fill = 0;
-      return;
-    }
-    for (size_t k = 0; k < fill; ++k) {
-      double v;
-      if (gumbel) {
-        // r = u / 2^32 rounds the uniform down, so -log(1-r) is
-        // stochastically below Exp(1) and the Gamma tail stays conservative.
-        v = -std::log1p(-static_cast<double>(slot_buf[k]) * 0x1.0p-32);
-        gumbel_sum += v;
-      } else {
-        const bool g = slot_buf[k] < threshold;
-        green += g;
-        v = g ? 1.0 : 0.0;
+    if (sink != nullptr && fill > 0) (*sink)(std::span<const uint64_t>(fp_buf, fill), std::span<const int32_t>(id_buf, fill));
+    if (opt.window_search) positions.insert(positions.end(), pos_buf, pos_buf + fill);
+    for (size_t j = 0; j < keys; ++j) {
+      detectors[j]->prf_.TokenSlots(ctx_buf, id_buf, fill, slot_buf);
+      if (count_only) {  // the common scan path: a vectorizable count
+        int64_t g = 0;
+        for (size_t k = 0; k < fill; ++k) g += slot_buf[k] < threshold;
+        green[j] += g;
+        continue;
       }
-      if (opt.per_token) {
-        d.token_scores[pos_buf[k]] = static_cast<float>(v);
-        d.token_mask[pos_buf[k]] = (gumbel ? v > std::log(2.0) : v > 0) ? kMarkGreen : kMarkRed;
-      }
-      if (opt.window_search) {
-        values.push_back(v);
-        positions.push_back(pos_buf[k]);
+      Detection& d = out[j];
+      for (size_t k = 0; k < fill; ++k) {
+        double v;
+        if (gumbel) {
+          // r = u / 2^32 rounds the uniform down, so -log(1-r) is
+          // stochastically below Exp(1) and the Gamma tail stays conservative.
+          v = -std::log1p(-static_cast<double>(slot_buf[k]) * 0x1.0p-32);
+          gumbel_sum[j] += v;
+        } else {
+          const bool g = slot_buf[k] < threshold;
+          green[j] += g;
+          v = g ? 1.0 : 0.0;
+        }
+        if (opt.per_token) {
+          d.token_scores[pos_buf[k]] = static_cast<float>(v);
+          d.token_mask[pos_buf[k]] = (gumbel ? v > std::log(2.0) : v > 0) ? kMarkGreen : kMarkRed;
+        }
+        if (opt.window_search) values[j].push_back(v);
       }
     }
     m += static_cast<int64_t>(fill);
@@ -115,45 +154,49 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   const int32_t* t = tokens.data();
   for (int64_t i = std::min(opt.prompt_tokens, n); i < n; ++i) {
     if (!ignored.empty() && std::binary_search(ignored.begin(), ignored.end(), t[i])) {
-      if (opt.per_token) d.token_mask[i] = kMarkIgnored;
+      if (opt.per_token) mark_all(i, kMarkIgnored);
       continue;
     }
     uint64_t ctx;
-    if (!ScoringContext(spec_, t, i, &ctx)) continue;
+    if (!ScoringContext(spec, t, i, &ctx)) continue;
+    ++candidates;
     // Always stage the tuple and advance by `fresh`: whether a tuple repeats
     // is data-dependent, and a branch on it mispredicts often enough to cost
     // more than the rest of the per-token work.
     bool fresh = true;
+    const uint64_t fp = need_fp ? TupleFingerprint(ctx, t[i]) : 0;
     if (opt.dedup != DedupMode::kNone) {
-      const uint64_t fp = opt.dedup == DedupMode::kContext
-                              ? LeftContextHash(t + i - repeat_window, repeat_window)
-                              : TupleFingerprint(ctx, t[i]);
-      fresh = seen.Insert(fp);
-      if (opt.per_token && !fresh) d.token_mask[i] = kMarkDuplicate;
+      fresh = seen.Insert(opt.dedup == DedupMode::kContext ? LeftContextHash(t + i - repeat_window, repeat_window) : fp);
+      if (opt.per_token && !fresh) mark_all(i, kMarkDuplicate);
     }
     ctx_buf[fill] = ctx;
     id_buf[fill] = t[i];
     pos_buf[fill] = i;
+    fp_buf[fill] = fp;
     fill += fresh;
     if (fill == kChunk) flush();
   }
   flush();
-  const double total = gumbel ? gumbel_sum : static_cast<double>(green);
-  d.scored = m;
-  d.score = total;
-  const double gamma = gumbel ? 1.0 : spec_.gamma();
-  const double mean = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma;
-  const double var = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma * (1 - gamma);
-  d.expected = mean;
-  d.z = m == 0 ? 0.0 : (total - mean) / std::sqrt(var);
-  d.log10_p = LogNullTail(spec_, total, d.scored) * kLog10E;
-  d.p_value = std::pow(10.0, d.log10_p);
-  if (opt.window_search) {
-    WindowAnalysis w = AnalyzeWindows(spec_, values, positions, opt.min_window, opt.span_log10_threshold);
-    d.window = w.best;
-    d.spans = std::move(w.spans);
+  for (size_t j = 0; j < keys; ++j) {
+    Detection& d = out[j];
+    const double total = gumbel ? gumbel_sum[j] : static_cast<double>(green[j]);
+    d.scored = m;
+    d.candidates = candidates;
+    d.score = total;
+    const double gamma = gumbel ? 1.0 : spec.gamma();
+    const double mean = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma;
+    const double var = gumbel ? static_cast<double>(m) : static_cast<double>(m) * gamma * (1 - gamma);
+    d.expected = mean;
+    d.z = m == 0 ? 0.0 : (total - mean) / std::sqrt(var);
+    d.log10_p = LogNullTail(spec, total, d.scored) * kLog10E;
+    d.p_value = std::pow(10.0, d.log10_p);
+    if (opt.window_search) {
+      WindowAnalysis w = AnalyzeWindows(spec, values[j], positions, opt.min_window, opt.span_log10_threshold);
+      d.window = w.best;
+      d.spans = std::move(w.spans);
+    }
   }
-  return d;
+  return Status::Ok();
 }
 
 StatusOr<std::vector<ScoringTuple>> Detector::ScoringTuples(std::span<const int32_t> tokens,

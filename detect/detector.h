@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -80,6 +81,7 @@ struct WindowMatch {
 
 struct Detection {
   int64_t tokens = 0, scored = 0;
+  int64_t candidates = 0;  // positions with a scoring tuple, before dedup (scored <= candidates)
   double score = 0, expected = 0, z = 0;
   double log10_p = 0;  // exact; 0 when nothing was scored
   double p_value = 1;  // 10^log10_p, 0 on underflow
@@ -103,6 +105,10 @@ inline uint64_t TupleFingerprint(uint64_t context, int32_t token) {
   return context ^ Fmix64(uint64_t{static_cast<uint32_t>(token)} | uint64_t{1} << 32);
 }
 
+// Receives the tuples a multi-key score counted (fresh under the document's
+// dedup), in position order and in chunks: their TupleFingerprint and token.
+using TupleSink = std::function<void(std::span<const uint64_t> fingerprints, std::span<const int32_t> tokens)>;
+
 class Detector {
  public:
   static StatusOr<Detector> Create(const SecretKey& key, const SchemeSpec& spec);
@@ -113,6 +119,16 @@ class Detector {
   // Fails with InvalidArgument on negative token ids, a negative prompt
   // length, min_window < 1, or context dedup with unigram.
   StatusOr<Detection> Score(std::span<const int32_t> tokens, const DetectOptions& options) const;
+
+  // Score under each of `detectors` (which must share one scheme), equal
+  // field for field to calling Score per key, but the key-independent work
+  // (contexts, dedup, marks) is done once. With `sink`, also hands it every
+  // scored tuple (the corpus test's input; needs dedup context+token or none,
+  // since context dedup drops tuples the corpus test must still see).
+  // Fails like Score, and on an empty list, a null detector or mixed schemes.
+  static StatusOr<std::vector<Detection>> ScoreKeys(std::span<const Detector* const> detectors,
+                                                    std::span<const int32_t> tokens, const DetectOptions& options,
+                                                    const TupleSink* sink = nullptr);
 
   // The positions Score would consider, in order, before dedup: past the
   // prompt, not an ignored id, with enough context. Key-independent (the
@@ -127,6 +143,9 @@ class Detector {
   void TupleValues(const uint64_t* contexts, const int32_t* tokens, size_t n, double* values) const;
 
  private:
+  // out[j] receives detectors[j]'s Detection.
+  static Status ScoreKeysInto(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
+                              const DetectOptions& options, const TupleSink* sink, Detection* out);
   Detector(SchemeSpec spec, KeyedPrf prf, std::string key_id)
       : spec_(spec), prf_(std::move(prf)), key_id_(std::move(key_id)) {}
   SchemeSpec spec_;

@@ -148,21 +148,45 @@ StatusOr<std::unique_ptr<CorpusTest>> CorpusTest::Create(std::vector<const Detec
 
 Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOptions& options) {
   TT_ASSIGN_OR_RETURN(std::vector<ScoringTuple> tuples, detectors_[0]->ScoringTuples(tokens, options));
-  // Fingerprints are computed outside the lock; only the append is serialized.
-  std::vector<Record> local(tuples.size());
-  size_t kept = 0;
-  uint64_t candidates = 0;
-  // Recent repeats (within the document and across this thread's previous
-  // documents) are dropped here already: less to buffer, lock for and sort.
+  std::vector<Record> local;
+  local.reserve(tuples.size());
   for (const ScoringTuple& t : tuples) {
     if (options_.context_filter && !options_.context_filter(t.context)) continue;
-    ++candidates;
-    const uint64_t fp = TupleFingerprint(t.context, t.token);
-    const uint32_t token = static_cast<uint32_t>(t.token);
-    local[kept] = Record{fp, token};
-    kept += !SeenRecently(id_, fp, token);  // no branch: repeats are data-dependent
+    local.push_back(Record{TupleFingerprint(t.context, t.token), static_cast<uint32_t>(t.token)});
   }
-  local.resize(kept);
+  const uint64_t candidates = local.size();
+  return AddRecords(&local, candidates);
+}
+
+Status CorpusTest::AddScoredTuples(std::span<const uint64_t> fingerprints, std::span<const int32_t> tokens,
+                                   uint64_t candidates) {
+  if (options_.context_filter) {
+    return Status::FailedPrecondition("corpus test: scored tuples carry no contexts for the context filter");
+  }
+  if (fingerprints.size() != tokens.size() || fingerprints.size() > candidates) {
+    return Status::InvalidArgument("corpus test: " + std::to_string(fingerprints.size()) + " fingerprints, " +
+                                   std::to_string(tokens.size()) + " tokens, " + std::to_string(candidates) +
+                                   " candidates");
+  }
+  thread_local std::vector<Record> local;
+  local.resize(fingerprints.size());
+  for (size_t i = 0; i < local.size(); ++i) {
+    if (tokens[i] < 0) return Status::InvalidArgument("corpus test: negative token id " + std::to_string(tokens[i]));
+    local[i] = Record{fingerprints[i], static_cast<uint32_t>(tokens[i])};
+  }
+  return AddRecords(&local, candidates);
+}
+
+Status CorpusTest::AddRecords(std::vector<Record>* local, uint64_t candidates) {
+  // Recent repeats (within the document and across this thread's previous
+  // documents) are dropped here already: less to buffer, lock for and sort.
+  // The lock is taken once per document, after this.
+  size_t kept = 0;
+  for (const Record& r : *local) {
+    const Record copy = r;
+    (*local)[kept] = copy;
+    kept += !SeenRecently(id_, copy.fp, copy.token);  // no branch: repeats are data-dependent
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (finished_) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
   ++documents_;
@@ -174,8 +198,8 @@ Status CorpusTest::AddDocument(std::span<const int32_t> tokens, const DetectOpti
     // OS backs only the pages actually written.
     buffer_.reserve(static_cast<size_t>(buffer_cap) + 4096);
   }
-  buffer_.insert(buffer_.end(), local.begin(), local.end());
-  buffer_records_ += local.size();
+  buffer_.insert(buffer_.end(), local->begin(), local->begin() + static_cast<std::ptrdiff_t>(kept));
+  buffer_records_ += kept;
   if (buffer_records_ >= buffer_cap) TT_RETURN_IF_ERROR(CompactLocked());
   return Status::Ok();
 }

@@ -112,6 +112,16 @@ class CorpusTest {
   // ignored ids honoured; dedup is always global context+token here).
   // Fails on negative ids, a negative prompt length, or a spill I/O error.
   Status AddDocument(std::span<const int32_t> tokens, const DetectOptions& options);
+  // Thread-safe. The same document given as the tuples Detector::ScoreKeys
+  // handed its sink (fingerprints and tokens; fresh within the document under
+  // dedup context+token, or all of them under dedup none) and its
+  // Detection::candidates: adds exactly what AddDocument would, without
+  // recomputing the contexts. Fails with FailedPrecondition when the set has a
+  // context filter (the fingerprints do not carry the contexts), and on
+  // mismatched lengths or negative ids.
+  Status AddScoredTuples(std::span<const uint64_t> fingerprints, std::span<const int32_t> tokens,
+                         uint64_t candidates);
+  bool has_context_filter() const { return static_cast<bool>(options_.context_filter); }
   // Once only. Merges, scores and removes every spill file.
   StatusOr<CorpusTestResult> Finish();
 
@@ -140,6 +150,8 @@ class CorpusTest {
 
  private:
   CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options);
+  // Drops this thread's recent repeats from *local, then appends the rest.
+  Status AddRecords(std::vector<Record>* local, uint64_t candidates);
   Status CompactLocked();
   void PartitionBufferLocked();
   Status SpillLocked();

@@ -26,7 +26,9 @@ struct WorkerContext {
   CorpusTest* corpus;
   DetectOptions detect;
   double log10_alpha;
+  bool fused_corpus;  // detection feeds the corpus test (CorpusTest::AddScoredTuples)
 };
+
 
 DocumentResult ErrorResult(DocumentResult r, const std::string& reason) {
   r.kind = ResultKind::kError;
@@ -64,11 +66,23 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
     }
     tokens[i] = static_cast<int32_t>(enc->ids[i]);
   }
-  StatusOr<Attribution> att = AttributeKeys(ctx.config->detectors, tokens, ctx.detect);
+  // One pass over the document gives every key's detection and the corpus
+  // test's tuples (when the corpus test can take them that way).
+  thread_local std::vector<uint64_t> corpus_fps;
+  thread_local std::vector<int32_t> corpus_ids;
+  corpus_fps.clear();
+  corpus_ids.clear();
+  const TupleSink collect = [](std::span<const uint64_t> fps, std::span<const int32_t> ids) {
+    corpus_fps.insert(corpus_fps.end(), fps.begin(), fps.end());
+    corpus_ids.insert(corpus_ids.end(), ids.begin(), ids.end());
+  };
+  const bool fused = ctx.fused_corpus;  // CorpusTest::Create already required one scheme
+  StatusOr<Attribution> att = AttributeKeys(ctx.config->detectors, tokens, ctx.detect, fused ? &collect : nullptr);
   if (!att.ok()) return ErrorResult(std::move(r), "detection failed: " + att.status().message());
-  if (Status st = ctx.corpus->AddDocument(tokens, ctx.detect); !st.ok()) {
-    return ErrorResult(std::move(r), "corpus test failed: " + st.message());
-  }
+  const Status corpus_status = fused ? ctx.corpus->AddScoredTuples(corpus_fps, corpus_ids,
+                                                                   static_cast<uint64_t>(att->per_key[0].candidates))
+                                     : ctx.corpus->AddDocument(tokens, ctx.detect);
+  if (!corpus_status.ok()) return ErrorResult(std::move(r), "corpus test failed: " + corpus_status.message());
   const Detection& best = att->per_key[att->best];
   r.best_key = static_cast<int>(att->best);
   r.tokens = best.tokens;
@@ -153,7 +167,8 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
   if (corpus_options.threads == 0) corpus_options.threads = config.threads;
   TT_ASSIGN_OR_RETURN(std::unique_ptr<CorpusTest> corpus, CorpusTest::Create(config.detectors, corpus_options));
 
-  WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha)};
+  WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha),
+                     !corpus->has_context_filter() && config.detect.dedup != DedupMode::kContext};
   wctx.detect.per_token = true;  // spans and the HTML token view need the marks
   // Spans answer "where is the mark": the significant windows of the best key.
   if (wctx.detect.window_search) {

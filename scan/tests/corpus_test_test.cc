@@ -245,6 +245,56 @@ TEST(CorpusTest, ThreadAndOrderInvariant) {
   ExpectSameResult(serial->Finish().value(), parallel->Finish().value());
 }
 
+// The scanner's path: tuples handed over by Detector::ScoreKeys give the same
+// corpus result as AddDocument, from any thread.
+TEST(CorpusTest, ScoredTuplesEqualAddDocument) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector a = Detector::Create(KeyFromSeed(8), spec).value();
+  Detector b = Detector::Create(KeyFromSeed(9), spec).value();
+  const std::vector<const Detector*> ds = {&a, &b};
+  auto docs = RandomDocs(300, 150, 300, 21);  // small vocabulary: repeats inside and across documents
+  for (DedupMode dedup : {DedupMode::kContextToken, DedupMode::kNone}) {
+    DetectOptions opt;
+    opt.dedup = dedup;
+    opt.prompt_tokens = 3;
+    opt.ignore_ids = {5};
+    auto plain = CorpusTest::Create(ds, {}).value();
+    for (const auto& d : docs) ASSERT_TRUE(plain->AddDocument(d, opt).ok());
+    CorpusTestOptions small;
+    small.spill_dir = FreshDir("scored");
+    small.memory_limit_bytes = 64 << 10;  // spills too
+    auto scored = CorpusTest::Create(ds, small).value();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = static_cast<size_t>(t); i < docs.size(); i += 2) {
+          std::vector<uint64_t> fps;
+          std::vector<int32_t> ids;
+          const TupleSink sink = [&](std::span<const uint64_t> f, std::span<const int32_t> k) {
+            fps.insert(fps.end(), f.begin(), f.end());
+            ids.insert(ids.end(), k.begin(), k.end());
+          };
+          auto dets = Detector::ScoreKeys(ds, docs[i], opt, &sink);
+          ASSERT_TRUE(dets.ok());
+          EXPECT_TRUE(scored->AddScoredTuples(fps, ids, static_cast<uint64_t>((*dets)[0].candidates)).ok());
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ExpectSameResult(plain->Finish().value(), scored->Finish().value());
+  }
+  auto c = CorpusTest::Create(ds, {}).value();
+  const std::vector<uint64_t> fps = {1, 2};
+  const std::vector<int32_t> two = {1, 2}, one = {1}, negative = {1, -2};
+  EXPECT_FALSE(c->AddScoredTuples(fps, one, 2).ok());
+  EXPECT_FALSE(c->AddScoredTuples(fps, two, 1).ok());
+  EXPECT_FALSE(c->AddScoredTuples(fps, negative, 2).ok());
+  CorpusTestOptions filtered;
+  filtered.context_filter = [](uint64_t) { return true; };
+  EXPECT_EQ(CorpusTest::Create(ds, filtered).value()->AddScoredTuples(fps, two, 2).code(),
+            StatusCode::kFailedPrecondition);
+}
+
 TEST(CorpusTest, ContextFilterRestrictsTuples) {
   const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
   Detector det = Detector::Create(KeyFromSeed(8), spec).value();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "detect/attribution.h"
@@ -110,6 +111,99 @@ TEST(Detector, WindowSearchFindsAPastedWatermarkedSpan) {
   EXPECT_LT(r.window->begin, end);
   EXPECT_GT(r.window->end, begin);
   EXPECT_NEAR(r.window->log10_p_corrected, r.window->log10_p + std::log10(r.window->windows_tested), 1e-9);
+}
+
+void ExpectSameDetection(const Detection& a, const Detection& b) {
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_EQ(a.scored, b.scored);
+  EXPECT_EQ(a.candidates, b.candidates);
+  EXPECT_EQ(a.score, b.score);  // bit-identical
+  EXPECT_EQ(a.log10_p, b.log10_p);
+  EXPECT_EQ(a.z, b.z);
+  EXPECT_EQ(a.token_mask, b.token_mask);
+  ASSERT_EQ(a.token_scores.size(), b.token_scores.size());
+  for (size_t i = 0; i < a.token_scores.size(); ++i) {
+    EXPECT_TRUE(a.token_scores[i] == b.token_scores[i] || (std::isnan(a.token_scores[i]) && std::isnan(b.token_scores[i])))
+        << "token " << i;
+  }
+  ASSERT_EQ(a.window.has_value(), b.window.has_value());
+  if (a.window) {
+    EXPECT_EQ(a.window->begin, b.window->begin);
+    EXPECT_EQ(a.window->end, b.window->end);
+    EXPECT_EQ(a.window->log10_p_corrected, b.window->log10_p_corrected);
+  }
+  ASSERT_EQ(a.spans.size(), b.spans.size());
+  for (size_t i = 0; i < a.spans.size(); ++i) EXPECT_EQ(a.spans[i].begin, b.spans[i].begin);
+}
+
+// ScoreKeys shares the key-independent work between keys; each key's result
+// must still equal its own Score, for every scheme, dedup mode and option,
+// and the sink must see exactly the tuples that were scored.
+TEST(Detector, ScoreKeysEqualsScorePerKey) {
+  const SimulatedLm lm = SimulatedLm::Create(300, SimulatedLm::ExponentForEntropy(300, 2.0), 5).value();
+  for (const char* spec_str : {"kgw:gamma=0.25,delta=2,h=1", "kgw:gamma=0.5,delta=2,h=3,seeding=self", "gumbel:h=2",
+                               "unigram:gamma=0.5,delta=2"}) {
+    const SchemeSpec spec = SchemeSpec::Parse(spec_str).value();
+    const Watermarker wm = Watermarker::Create(FixedKey(2), spec).value();
+    std::vector<int32_t> doc = Generate(lm, &wm, 700, 11);  // small vocabulary: many repeats
+    std::vector<Detector> owned;
+    for (uint8_t seed : {1, 2, 3}) owned.push_back(Detector::Create(FixedKey(seed), spec).value());
+    const std::vector<const Detector*> ds = {&owned[0], &owned[1], &owned[2]};
+    for (DedupMode dedup : {DedupMode::kContextToken, DedupMode::kContext, DedupMode::kNone}) {
+      if (dedup == DedupMode::kContext && spec.family == SchemeFamily::kUnigram) continue;
+      for (int variant = 0; variant < 4; ++variant) {
+        SCOPED_TRACE(std::string(spec_str) + " dedup " + std::string(DedupModeName(dedup)) + " variant " +
+                     std::to_string(variant));
+        DetectOptions opt;
+        opt.dedup = dedup;
+        opt.per_token = variant != 1;
+        opt.window_search = variant >= 2;
+        if (variant == 3) {
+          opt.prompt_tokens = 17;
+          opt.ignore_ids = {doc[40], doc[41]};
+          opt.span_log10_threshold = -1.0;
+        }
+        std::vector<uint64_t> fps;
+        std::vector<int32_t> ids;
+        const TupleSink sink = [&](std::span<const uint64_t> f, std::span<const int32_t> t) {
+          fps.insert(fps.end(), f.begin(), f.end());
+          ids.insert(ids.end(), t.begin(), t.end());
+        };
+        const bool with_sink = dedup != DedupMode::kContext;
+        const std::vector<Detection> all = Detector::ScoreKeys(ds, doc, opt, with_sink ? &sink : nullptr).value();
+        ASSERT_EQ(all.size(), ds.size());
+        for (size_t j = 0; j < ds.size(); ++j) ExpectSameDetection(all[j], ds[j]->Score(doc, opt).value());
+        if (!with_sink) {
+          EXPECT_FALSE(Detector::ScoreKeys(ds, doc, opt, &sink).ok());
+          continue;
+        }
+        // The sink got the scored tuples, in position order.
+        std::vector<uint64_t> want_fps;
+        std::vector<int32_t> want_ids;
+        std::vector<uint64_t> seen;
+        const std::vector<ScoringTuple> tuples = ds[0]->ScoringTuples(doc, opt).value();
+        for (const ScoringTuple& t : tuples) {
+          const uint64_t fp = TupleFingerprint(t.context, t.token);
+          if (dedup == DedupMode::kContextToken && std::find(seen.begin(), seen.end(), fp) != seen.end()) continue;
+          seen.push_back(fp);
+          want_fps.push_back(fp);
+          want_ids.push_back(t.token);
+        }
+        EXPECT_EQ(fps, want_fps);
+        EXPECT_EQ(ids, want_ids);
+        EXPECT_EQ(static_cast<int64_t>(fps.size()), all[0].scored);
+        EXPECT_EQ(all[0].candidates, static_cast<int64_t>(tuples.size()));
+      }
+    }
+  }
+  const Detector a = MakeDetector(1, "kgw:gamma=0.25,h=1");
+  const Detector b = MakeDetector(1, "kgw:gamma=0.5,h=1");
+  const std::vector<const Detector*> mixed = {&a, &b};
+  const std::vector<int32_t> doc = {1, 2, 3};
+  EXPECT_FALSE(Detector::ScoreKeys(mixed, doc, {}).ok());
+  EXPECT_FALSE(Detector::ScoreKeys({}, doc, {}).ok());
+  // Attribution still scores keys of different schemes, one by one.
+  EXPECT_TRUE(AttributeKeys(mixed, doc, {}).ok());
 }
 
 TEST(Attribution, PicksTheRightTenantAndAppliesHolm) {
