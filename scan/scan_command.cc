@@ -245,6 +245,7 @@ StatusOr<int> RunScanCommand(const ScanArgs& a) {
   params.json_text = a.json_text;
   const bool want_html = !a.html.empty();
   cfg.keep_text = want_html || a.json_text || a.json;  // --json span texts need the document bytes
+  cfg.token_view = want_html;
 
   std::string csv;
   if (!a.csv.empty()) csv = scan::CsvHeader();

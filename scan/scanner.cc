@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "detect/attribution.h"
@@ -128,8 +129,19 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
       first = r.window->begin;
       last = r.window->end - 1;
     } else {
+      const std::vector<int8_t>* marks = &best.token_mask;
+      std::optional<Detection> again;
+      if (marks->empty()) {  // scored without per-token output: the best key again, with it
+        DetectOptions with_marks = ctx.detect;
+        with_marks.per_token = true;
+        with_marks.window_search = false;
+        StatusOr<Detection> scored = ctx.config->detectors[att->best]->Score(tokens, with_marks);
+        if (!scored.ok()) return ErrorResult(std::move(r), "detection failed: " + scored.status().message());
+        again = std::move(*scored);
+        marks = &again->token_mask;
+      }
       for (int64_t i = 0; i < best.tokens; ++i) {
-        if (best.token_mask[static_cast<size_t>(i)] >= 0) {
+        if ((*marks)[static_cast<size_t>(i)] >= 0) {
           if (first < 0) first = i;
           last = i;
         }
@@ -142,15 +154,15 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
       r.spans.push_back({b0, std::max(e0, e1)});
     }
   }
-  if (ctx.config->keep_text) {
+  if (ctx.config->token_view) {
     r.token_view.reserve(tokens.size());
     for (size_t i = 0; i < tokens.size(); ++i) {
       uint32_t b, e;
       orig(i, &b, &e);
       r.token_view.push_back({b, e, best.token_mask[i], best.token_scores[i]});
     }
-    r.text = std::move(item.text);
   }
+  if (ctx.config->keep_text) r.text = std::move(item.text);
   return r;
 }
 
@@ -169,7 +181,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
 
   WorkerContext wctx{&config, &normalizer, corpus.get(), config.detect, std::log10(config.alpha),
                      !corpus->has_context_filter() && config.detect.dedup != DedupMode::kContext};
-  wctx.detect.per_token = true;  // spans and the HTML token view need the marks
+  wctx.detect.per_token = config.token_view;
   // Spans answer "where is the mark": the significant windows of the best key.
   if (wctx.detect.window_search) {
     wctx.detect.span_log10_threshold = SpanLog10Threshold(config.alpha, config.detectors.size());

@@ -44,7 +44,12 @@ struct ScanConfig {
   double alpha = 1e-3;
   unsigned threads = 1;                    // workers (>= 1)
   CorpusTestOptions corpus;
-  bool keep_text = false;                  // results carry text and token_view
+  bool keep_text = false;                  // results carry the document text
+  // Results carry token_view (the best key's per-token marks, for the HTML
+  // report). Off, the keys are scored without per-token output, and only a
+  // detected document whose span needs the marks is scored again, under its
+  // best key.
+  bool token_view = false;
   const std::atomic<bool>* stop = nullptr; // optional: set to stop early (SIGINT)
 };
 

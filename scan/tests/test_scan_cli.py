@@ -215,3 +215,34 @@ def test_window_spans_locate_each_marked_region(keys):
     slack = 40  # a smallest window (32 tokens) may reach past a region's edge
     for (b, e), (rb, re_) in zip(spans, regions):
         assert rb - slack <= b < re_ and rb < e <= re_ + slack, (spans, regions)
+
+
+def test_spans_do_not_depend_on_the_html_report(keys, tmp_path):
+    """Without --html the keys are scored without per-token marks and a
+    detected document is scored again under its best key for its span; the
+    records must equal those of a run that kept the marks (--html)."""
+    scheme = "kgw:gamma=0.25,delta=2,h=4"
+    telltale = pytest.importorskip("telltale", reason="needs the Python package (TELLTALE_BUILD_PYTHON=ON)")
+    tok = telltale.Tokenizer.load(TOKENIZER)
+    alphabet = "abcfgijkmnpqstuvxyz"  # one token each (see the test above)
+    ids = {c: int(tok.encode(c)[0][0]) for c in alphabet}
+    rng = random.Random(9)
+    lines = []
+    for key_index, shape in ((0, "marked"), (1, "marked"), (None, "clean"), (1, "middle")):
+        doc = "".join(rng.choice(alphabet) for _ in range(120 if shape == "middle" else 0))
+        if key_index is not None:
+            wm = telltale.Watermarker(telltale.Key.load(keys[key_index]), scheme, vocab_size=tok.vocab_size)
+            for _ in range(200):
+                green, _ = wm.green_mask([ids[c] for c in doc[-4:]], tok.vocab_size)
+                doc += rng.choice([c for c in alphabet if green[ids[c]]] or alphabet)
+        doc += "".join(rng.choice(alphabet) for _ in range(120 if shape != "marked" else 0))
+        lines.append(doc)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(lines) + "\n")
+    plain = scan([str(corpus), "--lines", "--json"], keys, scheme)
+    with_html = scan([str(corpus), "--lines", "--json", "--html", str(tmp_path / "r.html")], keys, scheme)
+    assert plain.returncode == 0 and with_html.returncode == 0, (plain.stderr, with_html.stderr)
+    assert plain.stdout == with_html.stdout
+    docs = [x["data"] for x in records(plain.stdout) if x["type"] == "document"]
+    assert [d["detected"] for d in docs] == [True, True, False, True]
+    assert all(d["spans"] for d in docs if d["detected"])
