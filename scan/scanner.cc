@@ -4,7 +4,6 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -188,20 +187,43 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
   }
 
   constexpr size_t kBatch = 32;
-  const uint64_t max_in_flight = 64 * uint64_t{config.threads} + 256;
+  const uint64_t max_in_flight = 64 * uint64_t{config.threads} + 256;  // > kBatch: a whole batch always fits
   std::mutex mu;
   std::condition_variable work_cv, result_cv, space_cv;
   std::deque<Work> queue;
-  std::map<uint64_t, DocumentResult> ready;
+  // Results wait for their turn in a ring indexed by sequence number: the
+  // reader never lets a sequence number get max_in_flight ahead of the next
+  // one to emit, so slots are never shared.
+  std::vector<std::optional<DocumentResult>> ready(max_in_flight);
+  auto slot = [&](uint64_t seq) -> std::optional<DocumentResult>& { return ready[seq % max_in_flight]; };
   uint64_t next_seq = 0, next_emit = 0;
   bool reader_done = false, abort = false, stopped = false;
   Status reader_status = Status::Ok();
   std::atomic<uint64_t> disk_bytes{0};
+  std::atomic<size_t> queued{0};  // queue.size(), readable without the lock
   const uint64_t total_disk = source->total_bytes_hint();
 
   std::thread reader([&] {
+    // Items are handed over in batches (one lock and one wake-up per batch),
+    // but only from files: a pipe may pause between lines, and an item must
+    // not wait for the next one. Whenever the workers have run dry, the batch
+    // goes at once.
+    const bool batch_reads = total_disk > 0;
+    std::vector<InputItem> pending;
+    auto hand_over = [&]() -> bool {  // false once the scan is aborted
+      if (pending.empty()) return true;
+      std::unique_lock<std::mutex> lock(mu);
+      space_cv.wait(lock, [&] { return abort || next_seq + pending.size() - next_emit <= max_in_flight; });
+      if (abort) return false;
+      for (InputItem& item : pending) queue.push_back(Work{next_seq++, std::move(item)});
+      queued.store(queue.size(), std::memory_order_relaxed);
+      pending.clear();
+      work_cv.notify_all();
+      return true;
+    };
     for (;;) {
       if (config.stop != nullptr && config.stop->load()) {
+        hand_over();  // what was read is scanned
         std::lock_guard<std::mutex> lock(mu);
         stopped = true;
         break;
@@ -209,18 +231,20 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
       InputItem item;
       StatusOr<bool> more = source->Next(&item);
       if (!more.ok()) {
+        hand_over();
         std::lock_guard<std::mutex> lock(mu);
         reader_status = more.status();
         break;
       }
       if (!*more) break;
       disk_bytes.store(source->disk_bytes_read(), std::memory_order_relaxed);
-      std::unique_lock<std::mutex> lock(mu);
-      space_cv.wait(lock, [&] { return abort || next_seq - next_emit < max_in_flight; });
-      if (abort) break;
-      queue.push_back(Work{next_seq++, std::move(item)});
-      if (queue.size() == 1 || queue.size() % kBatch == 0) work_cv.notify_one();
+      pending.push_back(std::move(item));
+      if ((!batch_reads || pending.size() >= kBatch || queued.load(std::memory_order_relaxed) == 0) &&
+          !hand_over()) {
+        break;
+      }
     }
+    hand_over();
     std::lock_guard<std::mutex> lock(mu);
     reader_done = true;
     work_cv.notify_all();
@@ -246,6 +270,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
             batch.push_back(std::move(queue.front()));
             queue.pop_front();
           }
+          queued.store(queue.size(), std::memory_order_relaxed);
         }
         done.clear();
         for (Work& w : batch) done.emplace_back(w.seq, ProcessItem(wctx, std::move(w.item)));
@@ -253,7 +278,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
         bool wake = false;
         for (auto& [seq, r] : done) {
           wake |= seq == next_emit;
-          ready.emplace(seq, std::move(r));
+          slot(seq).emplace(std::move(r));
         }
         if (wake) result_cv.notify_one();  // only the emitter waits here, for next_emit
       }
@@ -276,43 +301,49 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
     p.seconds = elapsed();
     progress(p);
   };
-  for (;;) {
-    DocumentResult r;
+  // The emitter takes every result that is next in order under one lock,
+  // then hands them to the sink outside it.
+  std::vector<DocumentResult> in_order;
+  while (sink_status.ok()) {
+    in_order.clear();
     {
       std::unique_lock<std::mutex> lock(mu);
       result_cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
-        return ready.count(next_emit) > 0 || (reader_done && next_emit == next_seq);
+        return slot(next_emit).has_value() || (reader_done && next_emit == next_seq);
       });
-      auto it = ready.find(next_emit);
-      if (it == ready.end()) {
+      while (next_emit < next_seq && slot(next_emit).has_value()) {
+        in_order.push_back(std::move(*slot(next_emit)));
+        slot(next_emit).reset();
+        ++next_emit;
+      }
+      if (in_order.empty()) {
         if (reader_done && next_emit == next_seq) break;
         lock.unlock();
         report_progress();
         continue;
       }
-      r = std::move(it->second);
-      ready.erase(it);
-      ++next_emit;
       space_cv.notify_one();
     }
-    ++summary.items;
-    summary.input_bytes += r.input_bytes;
-    switch (r.kind) {
-      case ResultKind::kDocument:
-        ++summary.documents;
-        summary.bytes += r.bytes;
-        summary.tokens += static_cast<uint64_t>(r.tokens);
-        if (r.detected) {
-          ++summary.detected;
-          ++summary.detected_per_key[static_cast<size_t>(r.best_key)];
-        }
-        break;
-      case ResultKind::kSkipped: ++summary.skipped; break;
-      case ResultKind::kError: ++summary.failed; break;
+    for (DocumentResult& r : in_order) {
+      ++summary.items;
+      summary.input_bytes += r.input_bytes;
+      switch (r.kind) {
+        case ResultKind::kDocument:
+          ++summary.documents;
+          summary.bytes += r.bytes;
+          summary.tokens += static_cast<uint64_t>(r.tokens);
+          if (r.detected) {
+            ++summary.detected;
+            ++summary.detected_per_key[static_cast<size_t>(r.best_key)];
+          }
+          break;
+        case ResultKind::kSkipped: ++summary.skipped; break;
+        case ResultKind::kError: ++summary.failed; break;
+      }
+      sink_status = sink(std::move(r));
+      if (!sink_status.ok()) break;
+      report_progress();
     }
-    sink_status = sink(std::move(r));
-    if (!sink_status.ok()) break;
-    report_progress();
   }
   {
     std::lock_guard<std::mutex> lock(mu);
