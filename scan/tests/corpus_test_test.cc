@@ -295,6 +295,41 @@ TEST(CorpusTest, ScoredTuplesEqualAddDocument) {
             StatusCode::kFailedPrecondition);
 }
 
+// SortUniqueRecords against the obvious std::sort + std::unique, on uniform
+// fingerprints, on fingerprints that share most of their bits (the bucket
+// pass must then look lower), on many equal fingerprints with different
+// tokens (the smallest token is kept) and on sizes around the cut-over.
+TEST(CorpusTest, SortUniqueRecordsMatchesComparisonSort) {
+  std::mt19937_64 rng(77);
+  auto reference = [](std::vector<CorpusRecord> v) {
+    std::sort(v.begin(), v.end(), [](const CorpusRecord& a, const CorpusRecord& b) {
+      return a.fp != b.fp ? a.fp < b.fp : a.token < b.token;
+    });
+    v.erase(std::unique(v.begin(), v.end(), [](const CorpusRecord& a, const CorpusRecord& b) { return a.fp == b.fp; }),
+            v.end());
+    return v;
+  };
+  for (size_t n : {0, 1, 2, 1023, 1024, 1025, 5000, 200000}) {
+    for (int shape = 0; shape < 4; ++shape) {
+      std::vector<CorpusRecord> v(n);
+      for (CorpusRecord& r : v) {
+        uint64_t fp = rng();
+        if (shape == 1) fp = (uint64_t{0xAB} << 56) | (fp >> 40);  // one partition, 24 varying bits
+        if (shape == 2) fp = 0x1234567800000000ull | (fp & 0xFF);   // 8 varying bits: crowded buckets
+        if (shape == 3) fp = 42;                                    // all equal
+        r = CorpusRecord{fp, static_cast<uint32_t>(rng() % 1000)};
+      }
+      for (size_t i = 0; i + 1 < n; i += 7) v[i + 1] = v[i];  // exact repeats
+      const std::vector<CorpusRecord> want = reference(v);
+      CorpusTest::SortUniqueRecords(&v);
+      ASSERT_EQ(v.size(), want.size()) << "n " << n << " shape " << shape;
+      for (size_t i = 0; i < v.size(); ++i) {
+        ASSERT_TRUE(v[i].fp == want[i].fp && v[i].token == want[i].token) << "n " << n << " shape " << shape << " at " << i;
+      }
+    }
+  }
+}
+
 TEST(CorpusTest, ContextFilterRestrictsTuples) {
   const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
   Detector det = Detector::Create(KeyFromSeed(8), spec).value();
