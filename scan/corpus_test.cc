@@ -281,11 +281,12 @@ Status CorpusTest::CompactLocked() {
     Record* b = buffer_.data() + buffer_bounds_[p];
     Record* e = buffer_.data() + buffer_bounds_[p + 1];
     if (b == e) continue;
-    std::sort(b, e, kRecordLess);  // duplicates are removed after the merge
+    std::vector<Record> fresh(b, e);
+    SortUniqueRecords(&fresh);
     std::vector<Record>& run = runs_[p];
     std::vector<Record> merged;
-    merged.reserve(run.size() + static_cast<size_t>(e - b));
-    std::merge(run.begin(), run.end(), b, e, std::back_inserter(merged), kRecordLess);
+    merged.reserve(run.size() + fresh.size());
+    std::merge(run.begin(), run.end(), fresh.begin(), fresh.end(), std::back_inserter(merged), kRecordLess);
     auto last =
         std::unique(merged.begin(), merged.end(), [](const Record& x, const Record& y) { return x.fp == y.fp; });
     merged.erase(last, merged.end());
