@@ -117,6 +117,11 @@ class BpeModel {
   bool backtracking() const { return !trie_.empty(); }
   // For tests and A/B runs: encode with the merge loop only.
   void DisableBacktracking() { trie_.clear(); }
+  // Pieces shorter than this take the merge loop even in backtracking
+  // models (faster for a few symbols; bpe_model.cc). Tests set 1 to run the
+  // backtracking encoder on every piece.
+  static constexpr size_t kBacktrackMinBytes = 25;
+  void set_backtrack_min_bytes(size_t n) { backtrack_min_bytes_ = n; }
   // Backtracking models only, a and b valid tokens (BPE of each one's bytes
   // is itself): true when BPE of a's bytes followed by b's is [a, b].
   bool ValidPair(uint32_t a, uint32_t b) const;
@@ -190,6 +195,7 @@ class BpeModel {
   // found (a byte without a token); the caller then uses the merge loop.
   bool EncodeBacktrack(std::string_view piece, uint32_t begin, Scratch* s, std::vector<TokenOut>* out) const;
 
+  size_t backtrack_min_bytes_ = kBacktrackMinBytes;
   std::vector<TrieNode> trie_;              // valid tokens; [0] is the root; empty: backtracking off
   std::vector<unsigned char> trie_labels_;  // the byte on the edge into each node
   uint32_t trie_root_[256] = {};            // the root's child per byte (0: none)
