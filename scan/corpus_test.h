@@ -37,10 +37,10 @@
 // partitions are added in order), so results are identical for any thread
 // count.
 //
-// Thread-safety: AddDocument may be called concurrently from any number of
-// threads (it tokenizes the tuples locally, then takes an internal lock to
-// append). Finish must be called once, after every AddDocument returned; it
-// uses options.threads threads internally.
+// Thread-safety: AddDocument and AddScoredTuples may be called concurrently
+// from any number of threads (they prepare the tuples locally, then take an
+// internal lock once to append). Finish must be called once, after every add
+// returned; it uses options.threads threads internally.
 // Ownership: borrows the detectors, which must outlive the CorpusTest.
 #pragma once
 

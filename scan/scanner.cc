@@ -26,7 +26,9 @@ struct WorkerContext {
   CorpusTest* corpus;
   DetectOptions detect;
   double log10_alpha;
-  bool fused_corpus;  // detection feeds the corpus test (CorpusTest::AddScoredTuples)
+  // Detection feeds the corpus test (CorpusTest::AddScoredTuples); CorpusTest::Create
+  // already required one scheme for all keys, as ScoreKeys does.
+  bool fused_corpus;
 };
 
 
@@ -76,12 +78,13 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
     corpus_fps.insert(corpus_fps.end(), fps.begin(), fps.end());
     corpus_ids.insert(corpus_ids.end(), ids.begin(), ids.end());
   };
-  const bool fused = ctx.fused_corpus;  // CorpusTest::Create already required one scheme
-  StatusOr<Attribution> att = AttributeKeys(ctx.config->detectors, tokens, ctx.detect, fused ? &collect : nullptr);
+  StatusOr<Attribution> att =
+      AttributeKeys(ctx.config->detectors, tokens, ctx.detect, ctx.fused_corpus ? &collect : nullptr);
   if (!att.ok()) return ErrorResult(std::move(r), "detection failed: " + att.status().message());
-  const Status corpus_status = fused ? ctx.corpus->AddScoredTuples(corpus_fps, corpus_ids,
-                                                                   static_cast<uint64_t>(att->per_key[0].candidates))
-                                     : ctx.corpus->AddDocument(tokens, ctx.detect);
+  const Status corpus_status =
+      ctx.fused_corpus
+          ? ctx.corpus->AddScoredTuples(corpus_fps, corpus_ids, static_cast<uint64_t>(att->per_key[0].candidates))
+          : ctx.corpus->AddDocument(tokens, ctx.detect);
   if (!corpus_status.ok()) return ErrorResult(std::move(r), "corpus test failed: " + corpus_status.message());
   const Detection& best = att->per_key[att->best];
   r.best_key = static_cast<int>(att->best);

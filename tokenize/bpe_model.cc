@@ -10,7 +10,6 @@ namespace telltale::tokenize {
 
 namespace {
 constexpr size_t kLinearMax = 16;       // pieces up to this many symbols use the rank scan
-
 constexpr uint32_t kNoRank = UINT32_MAX;
 
 // Up to 8 bytes at p as a zero-extended little-endian word. Overlapping
