@@ -431,8 +431,9 @@ def scan_dask(client, paths: Union[str, Sequence[str]], spec: ScanSpec, *, shard
               progress: Optional[bool] = None, on_submitted=None) -> DaskScan:
     """Runs the scan on ``client`` (a distributed.Client). ``progress``: draw
     Dask's progress bar on stderr (default: when stderr is a terminal).
-    ``on_submitted(futures)`` is called once every task is submitted (tests
-    use it to kill a worker mid-run)."""
+    ``on_submitted(futures)`` is called with the map tasks' futures as soon
+    as they are submitted, before the tasks that depend on them (tests use it
+    to kill a worker mid-run, which needs partitions still left to run)."""
     from distributed import wait
 
     path_list = [paths] if isinstance(paths, str) else list(paths)
@@ -446,6 +447,8 @@ def scan_dask(client, paths: Union[str, Sequence[str]], spec: ScanSpec, *, shard
     pids = [p.pid(digest) for p in parts]
     maps = [client.submit(run_partition, spec, p, pid, shard_dir, buckets, key="telltale-scan-" + pid)
             for p, pid in zip(parts, pids)]
+    if on_submitted is not None:
+        on_submitted(maps)
     metas = [client.submit(_meta_of, m, key="telltale-meta-" + pid) for m, pid in zip(maps, pids)]
     run_tag = hashlib.sha256("".join(pids).encode() + digest.encode()).hexdigest()[:16]
     reduces = []
@@ -453,8 +456,6 @@ def scan_dask(client, paths: Union[str, Sequence[str]], spec: ScanSpec, *, shard
         pieces = [client.submit(_piece_of, m, b, key="telltale-piece-%s-%d-%d" % (pid, buckets, b))
                   for m, pid in zip(maps, pids)]
         reduces.append(client.submit(reduce_bucket, spec, *pieces, key="telltale-bucket-%s-%d" % (run_tag, b)))
-    if on_submitted is not None:
-        on_submitted(maps)
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         _StderrProgressBar.run(maps + reduces)

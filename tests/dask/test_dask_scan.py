@@ -125,27 +125,34 @@ def test_same_answers_two_workers_and_shards_reused(corpus, reference, tmp_path,
 def test_worker_killed_mid_run(corpus, reference, tmp_path):
     from distributed import Client, LocalCluster, wait
 
-    shard_dir = str(tmp_path / "shards")
-    killed = {}
+    # On a loaded machine every partition can finish before the client's
+    # thread gets to the kill; such an attempt proves nothing about losing
+    # work, so it is repeated (still checked), and one must be mid-run.
+    attempts = []
+    for attempt in range(3):
+        shard_dir = str(tmp_path / ("shards%d" % attempt))
+        killed = {}
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            pids = client.run(os.getpid)  # asked before the run, so the kill follows the first result at once
 
-    def kill_one(maps):
-        # Wait until the first partition is done, then SIGKILL a worker process
-        # that is busy: its results and its running task are lost.
-        wait(maps, return_when="FIRST_COMPLETED")
-        done = sum(f.done() for f in maps)
-        pids = client.run(os.getpid)
-        processing = client.processing()
-        victim = max(pids, key=lambda w: len(processing.get(w, ())))
-        killed.update(done=done, total=len(maps), pid=pids[victim])
-        os.kill(pids[victim], signal.SIGKILL)
+            def kill_one(maps):
+                # Wait until the first partition is done, then SIGKILL a worker process
+                # that is busy: its results and its running task are lost.
+                wait(maps, return_when="FIRST_COMPLETED")
+                processing = client.processing()
+                victim = max(pids, key=lambda w: len(processing.get(w, ())))
+                killed.update(done=sum(f.done() for f in maps), total=len(maps), pid=pids[victim])
+                os.kill(pids[victim], signal.SIGKILL)
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        res = tdask.scan_dask(client, os.path.join(corpus, "corpus"), spec(corpus), shard_dir=shard_dir,
-                              partition_bytes=PARTITION_BYTES // 4, buckets=8, on_submitted=kill_one)
-        got = list(res.records())
-    assert killed and killed["done"] < killed["total"], killed  # really mid-run
-    check_same(reference, got)
+            res = tdask.scan_dask(client, os.path.join(corpus, "corpus"), spec(corpus), shard_dir=shard_dir,
+                                  partition_bytes=PARTITION_BYTES // 8, buckets=8, on_submitted=kill_one)
+            got = list(res.records())
+        check_same(reference, got)
+        attempts.append(killed)
+        if killed and killed["done"] < killed["total"]:
+            break
+    assert attempts[-1] and attempts[-1]["done"] < attempts[-1]["total"], attempts  # really mid-run
 
 
 def test_cli_forwarding_and_errors(corpus, reference, tmp_path):
