@@ -171,6 +171,16 @@ Status BpeModel::Finalize() {
     return Status::InvalidArgument("byte_fallback is set but the vocabulary lacks <0x00>..<0xFF> tokens");
   }
   index_ = std::move(index);
+  bmp_ids_.clear();
+  if (!byte_level_) {
+    bmp_ids_.assign(0x10000, kNone);
+    std::string utf8;
+    for (char32_t c = 0; c < 0x10000; ++c) {
+      utf8.clear();
+      AppendUtf8(c, &utf8);
+      bmp_ids_[c] = Find(utf8);
+    }
+  }
   static const std::string kMeta = "\xE2\x96\x81";
   metaspace_split_ = !byte_level_ && !ignore_merges_ && Find(kMeta) != kNone;
   if (metaspace_split_) {
@@ -201,7 +211,8 @@ Status BpeModel::InitialSymbols(std::string_view piece, uint32_t begin, Scratch*
   for (size_t i = 0; i < n;) {
     size_t len = Utf8SeqLen(static_cast<unsigned char>(piece[i]));
     if (i + len > n) len = n - i;
-    uint32_t id = Find(piece.substr(i, len));
+    uint32_t id = BmpLookup(piece.data() + i, len);
+    if (id == kBmpMiss) id = Find(piece.substr(i, len));
     uint32_t at = begin + static_cast<uint32_t>(i);
     if (id != kNone) {
       syms.push_back({id, at, static_cast<uint32_t>(len), 0, 0});
@@ -272,8 +283,9 @@ void BpeModel::MergeHeap(Scratch* s) const {
   auto push = [&](int32_t i) {
     if (i < 0 || syms[i].next < 0) return;
     uint32_t r, m;
-    if (LookupPair(syms[i].id, syms[syms[i].next].id, &r, &m)) {
-      heap.push_back({r, static_cast<uint32_t>(i), m});
+    const uint32_t a = syms[i].id, b = syms[syms[i].next].id;
+    if (LookupPair(a, b, &r, &m)) {
+      heap.push_back({r, static_cast<uint32_t>(i), m, a, b});
       std::push_heap(heap.begin(), heap.end(), later);
     }
   };
@@ -285,8 +297,9 @@ void BpeModel::MergeHeap(Scratch* s) const {
     auto& left = syms[top.pos];
     if (left.len == 0 || left.next < 0) continue;
     auto& right = syms[left.next];
-    uint32_t r, m;
-    if (!LookupPair(left.id, right.id, &r, &m) || m != top.merged) continue;
+    // Same ids, same pair: its rank and result are the entry's.
+    if (left.id != top.left || right.id != top.right) continue;
+    const uint32_t m = top.merged;
     left.id = m;
     left.len += right.len;
     right.len = 0;

@@ -47,8 +47,10 @@ class BpeModel {
     struct Part {
       uint32_t id, begin, len, rank, merged;
     };
+    // left/right: the pair's ids when pushed. An entry is current while
+    // both symbols still hold them, which saves a pair lookup per pop.
     struct HeapEntry {
-      uint32_t rank, pos, merged;
+      uint32_t rank, pos, merged, left, right;
     };
     // Direct-mapped memo slot: a piece of up to kKeyMax bytes and its up to
     // kTokMax tokens, stored inline so a hit costs one hash and one compare.
@@ -205,6 +207,21 @@ class BpeModel {
   uint32_t trie_root_[256] = {};            // the root's child per byte (0: none)
   std::vector<TokenTree> tree_;             // per token id
 
+  // bmp_ids_[code point] when p[0, len) is the canonical UTF-8 of a BMP
+  // code point (the same answer as Find), else kBmpMiss: ask Find.
+  static constexpr uint32_t kBmpMiss = kNone - 1;
+  uint32_t BmpLookup(const char* p, size_t len) const {
+    if (bmp_ids_.empty()) return kBmpMiss;
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    if (len == 1) return u[0] < 0x80 ? bmp_ids_[u[0]] : kBmpMiss;
+    if (len == 2) {
+      if (u[0] < 0xC2 || u[0] >= 0xE0 || (u[1] & 0xC0) != 0x80) return kBmpMiss;
+      return bmp_ids_[((u[0] & 0x1Fu) << 6) | (u[1] & 0x3Fu)];
+    }
+    if (len != 3 || (u[0] & 0xF0) != 0xE0 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80) return kBmpMiss;
+    const uint32_t c = ((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+    return c < 0x800 ? kBmpMiss : bmp_ids_[c];
+  }
   Status InitialSymbols(std::string_view piece, uint32_t begin, Scratch* s) const;
   void MergeLinear(Scratch* s) const;
   void MergeHeap(Scratch* s) const;
@@ -226,6 +243,9 @@ class BpeModel {
   bool fuse_unk_ = false;
   uint32_t unk_id_ = kNone;
   uint32_t byte_ids_[256];
+  // SentencePiece-style models: the token spelling each BMP code point
+  // (kNone: none), so initial symbols skip the string hash table.
+  std::vector<uint32_t> bmp_ids_;
   bool have_byte_fallback_ = false;
   bool metaspace_split_ = false;
   bool joins_metaspace_[256] = {};
