@@ -232,7 +232,8 @@ class BpeModel {
   // Open-addressing index over ids_ for the hot path: slot = id + 1 (0 empty).
   std::vector<uint32_t> index_;
   size_t max_token_len_ = 0;
-  std::vector<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> pending_merges_;  // a, b, rank, merged
+  std::vector<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> pending_merges_;
+  std::string merge_buf_;  // a, b, rank, merged
   std::vector<PairSlot> pairs_;
   std::vector<uint64_t> pair_filter_;  // one bit per hash of every merge pair (~16 bits per merge)
   size_t pair_filter_mask_ = 0;

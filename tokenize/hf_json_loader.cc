@@ -42,9 +42,11 @@ void ByteLevelAlphabet(char32_t forward[256]) {
   }
 }
 
-StatusOr<std::string> FromByteLevel(const std::string& s, const char32_t forward[256], const std::string& field) {
-  std::string out;
-  if (ValidUtf8Prefix(s) != s.size()) return Bad(field, "token is not valid UTF-8");
+// Appends the bytes that byte-level token `s` spells to *out; false when `s`
+// is not valid UTF-8 or leaves the byte-level alphabet.
+bool FromByteLevel(std::string_view s, const char32_t forward[256], std::string* out) {
+  out->clear();
+  if (ValidUtf8Prefix(s) != s.size()) return false;
   for (size_t i = 0; i < s.size();) {
     size_t len;
     char32_t c = DecodeUtf8(s.data() + i, &len);
@@ -56,10 +58,10 @@ StatusOr<std::string> FromByteLevel(const std::string& s, const char32_t forward
         if (forward[k] == c) { b = k; break; }
       }
     }
-    if (b < 0) return Bad(field, "token \"" + s + "\" is not in the byte-level alphabet");
-    out.push_back(static_cast<char>(b));
+    if (b < 0) return false;
+    out->push_back(static_cast<char>(b));
   }
-  return out;
+  return true;
 }
 
 StatusOr<std::shared_ptr<const Regex>> PatternRegex(const json& pattern, const std::string& field, std::string* literal) {
@@ -237,56 +239,68 @@ StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const json& root) {
   auto vocab_it = model.find("vocab");
   if (vocab_it == model.end() || !vocab_it->is_object()) return Bad("model.vocab", "missing or not an object");
   if (vocab_it->empty()) return Bad("model.vocab", "empty");
-  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
-    const std::string field = "model.vocab[\"" + it.key() + "\"]";
-    if (!it->is_number_integer() || it->get<int64_t>() < 0) return Bad(field, "id must be a non-negative integer");
-    std::string bytes = it.key();
-    bool reachable = true;
-    if (byte_level) {
-      // Tokens outside the byte-level alphabet (DeepSeek-V3 keeps its
-      // special tokens in the vocabulary) can never come out of BPE.
-      auto converted = FromByteLevel(it.key(), forward, field);
-      if (converted.ok()) bytes = std::move(converted).value();
-      else reachable = false;
+  // Field names are built only for an error: 10^5 tokens and merges.
+  const auto vocab_field = [](const std::string& key) { return "model.vocab[\"" + key + "\"]"; };
+  // Merges name tokens by their JSON spelling; the keys live in `model`.
+  // Open addressing: 10^5-10^6 lookups at load, where std::unordered_map's
+  // node hops were a quarter of the load time.
+  std::vector<std::pair<std::string_view, uint32_t>> raw_ids;
+  size_t raw_mask = 15;
+  while (raw_mask + 1 < vocab_it->size() * 2) raw_mask = raw_mask * 2 + 1;
+  raw_ids.assign(raw_mask + 1, {std::string_view(), UINT32_MAX});
+  const auto raw_slot = [&](std::string_view key) -> std::pair<std::string_view, uint32_t>& {
+    for (size_t i = StringHash()(key) & raw_mask;; i = (i + 1) & raw_mask) {
+      auto& slot = raw_ids[i];
+      if (slot.second == UINT32_MAX || slot.first == key) return slot;
     }
-    Status s = m.AddToken(std::move(bytes), static_cast<uint32_t>(it->get<int64_t>()), reachable);
-    if (!s.ok()) return Bad(field, s.message());
+  };
+  const auto raw_id = [&](std::string_view key) { return raw_slot(key).second; };
+  std::string converted;
+  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) return Bad(vocab_field(it.key()), "id must be a non-negative integer");
+    if (it->get<int64_t>() >= (int64_t{1} << 30)) return Bad(vocab_field(it.key()), "id is too large");
+    const auto id = static_cast<uint32_t>(it->get<int64_t>());
+    // Tokens outside the byte-level alphabet (DeepSeek-V3 keeps its special
+    // tokens in the vocabulary) can never come out of BPE.
+    const bool reachable = !byte_level || FromByteLevel(it.key(), forward, &converted);
+    Status s = m.AddToken(byte_level && reachable ? converted : it.key(), id, reachable);
+    if (!s.ok()) return Bad(vocab_field(it.key()), s.message());
+    raw_slot(it.key()) = {it.key(), id};
   }
-  std::unordered_map<std::string, uint32_t> raw_ids;  // merges name tokens by their JSON spelling
-  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) raw_ids.emplace(it.key(), it->get<uint32_t>());
 
   auto merges_it = model.find("merges");
   if (merges_it == model.end() || !merges_it->is_array()) return Bad("model.merges", "missing or not an array");
   const json& merges = *merges_it;
   for (size_t r = 0; r < merges.size(); ++r) {
-    const std::string field = "model.merges[" + std::to_string(r) + "]";
-    std::string a, b;
+    const auto field = [r] { return "model.merges[" + std::to_string(r) + "]"; };
+    std::string_view a, b;
     if (merges[r].is_string()) {
       const std::string& line = merges[r].get_ref<const std::string&>();
       size_t sp = line.find(' ');
       if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos) {
-        return Bad(field, "\"" + line + "\" is not two space-separated tokens");
+        return Bad(field(), "\"" + line + "\" is not two space-separated tokens");
       }
-      a = line.substr(0, sp);
-      b = line.substr(sp + 1);
+      a = std::string_view(line).substr(0, sp);
+      b = std::string_view(line).substr(sp + 1);
     } else if (merges[r].is_array() && merges[r].size() == 2 && merges[r][0].is_string() && merges[r][1].is_string()) {
-      a = merges[r][0].get<std::string>();
-      b = merges[r][1].get<std::string>();
+      a = merges[r][0].get_ref<const std::string&>();
+      b = merges[r][1].get_ref<const std::string&>();
     } else {
-      return Bad(field, "must be \"a b\" or [\"a\", \"b\"]");
+      return Bad(field(), "must be \"a b\" or [\"a\", \"b\"]");
     }
-    auto ia = raw_ids.find(a), ib = raw_ids.find(b);
-    if (ia == raw_ids.end()) return Bad(field, "token \"" + a + "\" is not in model.vocab");
-    if (ib == raw_ids.end()) return Bad(field, "token \"" + b + "\" is not in model.vocab");
-    Status s = m.AddMerge(ia->second, ib->second, static_cast<uint32_t>(r));
-    if (!s.ok()) return Bad(field, s.message() + " (\"" + a + b + "\")");
+    const uint32_t ia = raw_id(a), ib = raw_id(b);
+    if (ia == UINT32_MAX) return Bad(field(), "token \"" + std::string(a) + "\" is not in model.vocab");
+    if (ib == UINT32_MAX) return Bad(field(), "token \"" + std::string(b) + "\" is not in model.vocab");
+    Status s = m.AddMerge(ia, ib, static_cast<uint32_t>(r));
+    if (!s.ok()) return Bad(field(), s.message() + " (\"" + std::string(a) + std::string(b) + "\")");
   }
 
   if (model.contains("unk_token") && !model["unk_token"].is_null()) {
     if (!model["unk_token"].is_string()) return Bad("model.unk_token", "not a string");
-    auto u = raw_ids.find(model["unk_token"].get<std::string>());
-    if (u == raw_ids.end()) return Bad("model.unk_token", "\"" + model["unk_token"].get<std::string>() + "\" is not in model.vocab");
-    m.set_unk(u->second, GetBool(model, "fuse_unk", false));
+    const std::string& unk = model["unk_token"].get_ref<const std::string&>();
+    const uint32_t u = raw_id(unk);
+    if (u == UINT32_MAX) return Bad("model.unk_token", "\"" + unk + "\" is not in model.vocab");
+    m.set_unk(u, GetBool(model, "fuse_unk", false));
   }
 
   if (root.contains("added_tokens") && !root["added_tokens"].is_null()) {
