@@ -7,8 +7,12 @@
 //
 // The sink sees exactly one DocumentResult per input item (documents,
 // skipped items and error records alike), in item order, whatever the thread
-// count; at most `max_in_flight` items are between the reader and the sink,
-// so memory stays bounded. Per-document results and the corpus test do not
+// count. Between the reader and the sink there are at most a fixed number
+// of items (2 * 128 per worker + 1024) and about
+// ScanConfig::max_in_flight_bytes of input (plus the reader's next batch, a
+// quarter of that bound or 1 MiB at most, and a document longer than the
+// bound when it is alone in flight), so memory stays bounded whatever the
+// documents' sizes. Per-document results and the corpus test do not
 // depend on the thread count, so every output rendered from them is
 // byte-identical for any --threads.
 //
@@ -51,6 +55,8 @@ struct ScanConfig {
   // best key.
   bool token_view = false;
   const std::atomic<bool>* stop = nullptr; // optional: set to stop early (SIGINT)
+  // Input bytes read but not yet emitted; 0: 64 MiB per worker plus 64 MiB.
+  uint64_t max_in_flight_bytes = 0;
 };
 
 struct ScanProgress {
