@@ -52,6 +52,7 @@ Status ApplyUnicode(Normalizer::Kind kind, NormalizedText* t) {
 }
 
 void ApplyReplace(const std::string& from, const std::string& to, NormalizedText* t) {
+  if (from.size() == 1) return t->ReplaceByte(from[0], to);  // SentencePiece's " " -> U+2581
   const std::string& src = t->text();
   size_t hit = src.find(from);
   if (hit == std::string::npos) return;
@@ -72,12 +73,7 @@ void ApplyReplace(const std::string& from, const std::string& to, NormalizedText
 
 void ApplyPrepend(const std::string& prefix, NormalizedText* t) {
   if (t->text().empty()) return;  // HF prepends only to non-empty text
-  NormalizedText result;
-  result.StartExplicit(t->base());
-  uint32_t ob = t->OrigBegin(0);
-  result.AppendMapped(prefix, ob, ob);
-  result.AppendFrom(*t, 0, t->text().size());
-  *t = std::move(result);
+  t->Prepend(prefix);
 }
 
 }  // namespace
