@@ -38,16 +38,21 @@ void NormalizedText::AppendFrom(const NormalizedText& from, size_t b, size_t e) 
   }
 }
 
-void NormalizedText::ReplaceByte(char from, std::string_view to) {
-  const size_t n = text_.size();
+void NormalizedText::ReplaceByte(char from, std::string_view to, std::string_view prefix) {
+  const size_t n = text_.size(), p = prefix.size();
   const size_t hits = static_cast<size_t>(std::count(text_.begin(), text_.end(), from));
-  if (hits == 0) return;
-  const size_t m = n - hits + hits * to.size();
+  if (hits == 0 && p == 0) return;
+  const size_t m = p + n - hits + hits * to.size();
   std::string out(m, '\0');
   std::vector<uint32_t> b(m), e(m);
+  const uint32_t at = n > 0 ? OrigBegin(0) : base_;
+  for (size_t k = 0; k < p; ++k) {
+    out[k] = prefix[k];
+    b[k] = e[k] = at;
+  }
   // The identity test is hoisted: this loop runs over every byte.
   auto run = [&](auto orig_begin, auto orig_end) {
-    size_t k = 0;
+    size_t k = p;
     for (size_t j = 0; j < n; ++j) {
       const uint32_t ob = orig_begin(j), oe = orig_end(j);
       if (text_[j] != from) {

@@ -44,7 +44,8 @@ class NormalizedText {
   // (the general builders above cost a third of such a tokenizer's time).
   // Replaces every byte `from` by `to`; each output byte keeps the origin
   // of the byte it replaces (as AppendMapped(to, OrigRange(j, j + 1))).
-  void ReplaceByte(char from, std::string_view to);
+  // A non-empty `prefix` is then inserted as by Prepend, in the same pass.
+  void ReplaceByte(char from, std::string_view to, std::string_view prefix = {});
   // Inserts `prefix` before the first byte, mapped to the empty range at
   // OrigBegin(0). The text must not be empty.
   void Prepend(std::string_view prefix);

@@ -87,7 +87,25 @@ Status Normalizer::AddStep(Step step) {
 }
 
 Status Normalizer::Apply(NormalizedText* text) const {
-  for (const Step& s : steps_) {
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& s = steps_[i];
+    // SentencePiece's Sequence[Prepend U+2581, Replace " " -> U+2581] in
+    // one pass (the order does not matter when the prefix has no " ").
+    // The GGUF loader's Replace-then-Prepend is the same pass (its prefix is
+    // not subject to the replacement), when the replaced text cannot be empty.
+    if (s.kind == Kind::kPrepend && i + 1 < steps_.size() && steps_[i + 1].kind == Kind::kReplace &&
+        steps_[i + 1].from.size() == 1 && s.to.find(steps_[i + 1].from[0]) == std::string::npos &&
+        !text->text().empty()) {
+      text->ReplaceByte(steps_[i + 1].from[0], steps_[i + 1].to, s.to);
+      ++i;
+      continue;
+    }
+    if (s.kind == Kind::kReplace && s.from.size() == 1 && !s.to.empty() && i + 1 < steps_.size() &&
+        steps_[i + 1].kind == Kind::kPrepend && !text->text().empty()) {
+      text->ReplaceByte(s.from[0], s.to, steps_[i + 1].to);
+      ++i;
+      continue;
+    }
     switch (s.kind) {
       case Kind::kNfc: case Kind::kNfkc: case Kind::kNfd: case Kind::kNfkd:
         TT_RETURN_IF_ERROR(ApplyUnicode(s.kind, text));

@@ -65,6 +65,10 @@ TEST(NormalizedTextTest, InPlaceStepsMatchTheBuilders) {
     NormalizedText d = a;
     d.ReplaceByte('x', meta);  // no hit: unchanged
     ExpectSame(d, a);
+    // Prepend and replace fused, against the two steps one after the other.
+    NormalizedText f = t, g = PrependByBuilders(t, meta);
+    f.ReplaceByte(' ', to, meta);
+    ExpectSame(f, ReplaceByBuilders(g, ' ', to));
   }
 }
 
