@@ -44,6 +44,7 @@ struct RecentTuple {
 };
 constexpr size_t kRecentTuples = size_t{1} << 16;  // 1.5 MiB per thread that adds documents
 std::atomic<uint64_t> g_next_corpus_test_id{1};
+std::atomic<size_t> g_next_shard{0};  // numbers the threads that add records
 
 // Returns true if (fp, token) was the last tuple this thread cached in its
 // slot for `owner`, and caches it either way.
@@ -174,7 +175,13 @@ CorpusTest::CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions
     : detectors_(std::move(detectors)),
       options_(std::move(options)),
       id_(g_next_corpus_test_id.fetch_add(1, std::memory_order_relaxed)),
-      runs_(kPartitions) {}
+      shards_(new Shard[kShards]),
+      runs_(kPartitions) {
+  // A quarter of the budget buffers new tuples (shards included); the rest
+  // holds the runs.
+  buffer_cap_ = static_cast<size_t>(std::max<uint64_t>(4096, options_.memory_limit_bytes / 4 / sizeof(Record)));
+  shard_cap_ = std::clamp<size_t>(buffer_cap_ / kShards, 64, 16384);
+}
 
 CorpusTest::~CorpusTest() { RemoveSpillFiles(); }
 
@@ -228,7 +235,7 @@ Status CorpusTest::AddScoredTuples(std::span<const uint64_t> fingerprints, std::
 Status CorpusTest::AddRecords(std::vector<Record>* local, uint64_t candidates) {
   // Recent repeats (within the document and across this thread's previous
   // documents) are dropped here already: less to buffer, lock for and sort.
-  // The lock is taken once per document, after this.
+  // Then one lock per document, of this thread's shard.
   std::vector<Record>& recs = *local;
   size_t kept = 0;
   for (size_t i = 0; i < recs.size(); ++i) {
@@ -236,20 +243,34 @@ Status CorpusTest::AddRecords(std::vector<Record>* local, uint64_t candidates) {
     recs[kept] = r;
     kept += !SeenRecently(id_, r.fp, r.token);  // no branch: repeats are data-dependent
   }
+  thread_local const size_t shard_of_thread = g_next_shard.fetch_add(1, std::memory_order_relaxed) % kShards;
+  thread_local std::vector<Record> moving;
+  Shard& shard = shards_[shard_of_thread];
+  {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    if (finished_.load()) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
+    ++shard.documents;
+    shard.tokens_seen += candidates;
+    shard.records.insert(shard.records.end(), recs.begin(), recs.begin() + static_cast<std::ptrdiff_t>(kept));
+    if (shard.records.size() < shard_cap_) return Status::Ok();
+    moving.clear();
+    moving.swap(shard.records);  // the shard keeps `moving`'s old capacity
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  if (finished_) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
-  ++documents_;
-  tokens_seen_ += candidates;
-  // A quarter of the budget buffers new tuples; the rest holds the runs.
-  const uint64_t buffer_cap = std::max<uint64_t>(4096, options_.memory_limit_bytes / 4 / sizeof(Record));
+  // Finish ran between the two locks: a caller added and finished at once.
+  if (finished_.load()) return Status::FailedPrecondition("corpus test: AddDocument after Finish");
+  return AppendLocked(moving);
+}
+
+Status CorpusTest::AppendLocked(std::span<const Record> records) {
   if (buffer_.capacity() == 0) {
     // Reserving the whole buffer once avoids re-copying it as it grows; the
     // OS backs only the pages actually written.
-    buffer_.reserve(static_cast<size_t>(buffer_cap) + 4096);
+    buffer_.reserve(buffer_cap_ + 4096);
   }
-  buffer_.insert(buffer_.end(), local->begin(), local->begin() + static_cast<std::ptrdiff_t>(kept));
-  buffer_records_ += kept;
-  if (buffer_records_ >= buffer_cap) TT_RETURN_IF_ERROR(CompactLocked());
+  buffer_.insert(buffer_.end(), records.begin(), records.end());
+  buffer_records_ += records.size();
+  if (buffer_records_ >= buffer_cap_) TT_RETURN_IF_ERROR(CompactLocked());
   return Status::Ok();
 }
 
@@ -383,14 +404,25 @@ Status CorpusTest::LoadPartition(int part, std::vector<Record>* out) {
 }
 
 StatusOr<CorpusTestResult> CorpusTest::Finish() {
+  if (finished_.exchange(true)) return Status::FailedPrecondition("corpus test: Finish called twice");
+  // From here every AddDocument fails; take what the shards hold.
+  uint64_t documents = 0, tokens_seen = 0;
+  std::vector<Record> rest;
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard<std::mutex> shard_lock(shards_[i].mu);
+    documents += shards_[i].documents;
+    tokens_seen += shards_[i].tokens_seen;
+    rest.insert(rest.end(), shards_[i].records.begin(), shards_[i].records.end());
+    std::vector<Record>().swap(shards_[i].records);
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  if (finished_) return Status::FailedPrecondition("corpus test: Finish called twice");
-  finished_ = true;
   struct Cleanup {
     CorpusTest* self;
     ~Cleanup() { self->RemoveSpillFiles(); }
   } cleanup{this};
 
+  TT_RETURN_IF_ERROR(AppendLocked(rest));
+  std::vector<Record>().swap(rest);
   PartitionBufferLocked();  // LoadPartition takes (and sorts) each partition's range of it
   const size_t k = detectors_.size();
   // Partitions are loaded, sorted and scored in parallel; each partition's
@@ -422,17 +454,25 @@ StatusOr<CorpusTestResult> CorpusTest::Finish() {
   for (int p = 0; p < kPartitions; ++p) TT_RETURN_IF_ERROR(part_status[p]);
   if (export_only) {
     CorpusTestResult result;
-    result.documents = documents_;
-    result.tokens_seen = tokens_seen_;
+    result.documents = documents;
+    result.tokens_seen = tokens_seen;
     for (uint64_t u : part_unique) result.unique_tuples += u;
     return result;
   }
-  return ResultFromPartitions(detectors_, documents_, tokens_seen_, part_unique, part_sums);
+  return ResultFromPartitions(detectors_, documents, tokens_seen, part_unique, part_sums);
 }
 
 uint64_t CorpusTest::memory_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return (run_records_ + buffer_records_) * sizeof(Record);
+  uint64_t records = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    records = run_records_ + buffer_records_;
+  }
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    records += shards_[i].records.size();
+  }
+  return records * sizeof(Record);
 }
 
 uint64_t CorpusTest::spill_files() const {

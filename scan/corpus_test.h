@@ -46,6 +46,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -152,6 +153,8 @@ class CorpusTest {
   CorpusTest(std::vector<const Detector*> detectors, CorpusTestOptions options);
   // Drops this thread's recent repeats from *local, then appends the rest.
   Status AddRecords(std::vector<Record>* local, uint64_t candidates);
+  // Appends to buffer_ and compacts when it is full.
+  Status AppendLocked(std::span<const Record> records);
   Status CompactLocked();
   void PartitionBufferLocked();
   Status SpillLocked();
@@ -162,19 +165,31 @@ class CorpusTest {
   std::vector<const Detector*> detectors_;
   CorpusTestOptions options_;
   const uint64_t id_;  // tags this set's entries in the per-thread recent-tuple caches
+  // Each adding thread appends its documents' records to its own shard
+  // (picked by a per-thread number), so threads do not contend for mu_ once
+  // per document; a shard moves to buffer_ under mu_ once it holds
+  // shard_cap_ records (at most the buffer's budget over all shards), and
+  // Finish moves what is left. Locks are never nested.
+  static constexpr size_t kShards = 16;
+  struct alignas(64) Shard {
+    std::mutex mu;
+    std::vector<Record> records;
+    uint64_t documents = 0, tokens_seen = 0;
+  };
+  std::unique_ptr<Shard[]> shards_;
+  size_t buffer_cap_ = 0, shard_cap_ = 0;
+  std::atomic<bool> finished_{false};
   mutable std::mutex mu_;
   std::vector<std::vector<Record>> runs_;     // per partition: sorted, unique
   std::vector<Record> buffer_;                // new tuples, unsorted
   std::vector<size_t> buffer_bounds_;         // after PartitionBufferLocked: partition p's range
   uint64_t run_records_ = 0, buffer_records_ = 0;
-  uint64_t documents_ = 0, tokens_seen_ = 0;
   std::string spill_path_;                    // private directory, "" until the first spill
   struct SpillFile {
     std::string path;
     std::vector<uint64_t> offset, count;  // per partition, in records
   };
   std::vector<SpillFile> spill_files_;
-  bool finished_ = false;
 };
 
 }  // namespace telltale
