@@ -295,6 +295,28 @@ TEST(CorpusTest, ScoredTuplesEqualAddDocument) {
             StatusCode::kFailedPrecondition);
 }
 
+// Documents added from several threads sit in per-thread shards until
+// Finish: all are counted, and nothing can be added after Finish.
+TEST(CorpusTest, FinishTakesEveryShardAndClosesTheSet) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector det = Detector::Create(KeyFromSeed(9), spec).value();
+  auto c = CorpusTest::Create({&det}, {}).value();
+  const auto docs = RandomDocs(40, 30, 1000, 5);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = static_cast<size_t>(t); i < docs.size(); i += 4) ASSERT_TRUE(c->AddDocument(docs[i], {}).ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_GT(c->memory_bytes(), 0u);
+  const CorpusTestResult r = c->Finish().value();
+  EXPECT_EQ(r.documents, 40u);
+  EXPECT_EQ(r.tokens_seen, 40u * 29u);  // h = 1: every token after the first
+  EXPECT_EQ(c->AddDocument(docs[0], {}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c->Finish().status().code(), StatusCode::kFailedPrecondition);
+}
+
 // SortUniqueRecords against the obvious std::sort + std::unique, on uniform
 // fingerprints, on fingerprints that share most of their bits (the bucket
 // pass must then look lower), on many equal fingerprints with different
