@@ -190,6 +190,54 @@ int64_t Gpt2(Subject t, size_t pos) {
   return kUndecided;
 }
 
+// [\p{P}\p{S}] in ASCII: every printable byte that is no letter or digit
+// (the 32 that DeepSeek-V3's first alternative also lists).
+bool IsPunctOrSymbol(unsigned char c) { return c > 0x20 && c < 0x7F && !IsLetter(c) && !IsDigit(c); }
+
+// [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+
+// |[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+int64_t DeepSeek3(Subject t, size_t pos) {
+  const unsigned char c0 = t.s[pos];
+  const bool punct = IsPunctOrSymbol(c0);
+  // First alternative: its classes are ASCII ranges, so a non-ASCII byte
+  // just ends (or fails) it.
+  if (punct && pos + 1 < t.n && IsLetter(t.s[pos + 1])) {
+    size_t e = pos + 2;
+    while (e < t.n && IsLetter(t.s[e])) ++e;
+    return static_cast<int64_t>(e - pos);
+  }
+  // Second: letters, after an optional byte that is no CR/LF, letter,
+  // punctuation or symbol (whitespace, a digit, a control). Taking that
+  // byte and failing gives it back, which leaves letters to start at c0.
+  if (IsLetter(c0)) {
+    const int64_t end = RunEnd(t, pos, IsLetter);
+    return end == kUndecided ? end : end - static_cast<int64_t>(pos);
+  }
+  if (!punct && !IsNewline(c0) && pos + 1 < t.n) {
+    const unsigned char c1 = t.s[pos + 1];
+    if (c1 >= 0x80) return kUndecided;  // a non-ASCII letter or mark would match
+    if (IsLetter(c1)) {
+      const int64_t end = RunEnd(t, pos + 1, IsLetter);
+      return end == kUndecided ? end : end - static_cast<int64_t>(pos);
+    }
+  }
+  // Third: punctuation and symbols, after an optional space.
+  const size_t j = pos + (c0 == ' ' ? 1 : 0);
+  if (j < t.n) {
+    if (t.s[j] >= 0x80) {
+      if (c0 == ' ') return kUndecided;  // non-ASCII punctuation after the space would match
+    } else if (IsPunctOrSymbol(t.s[j])) {
+      const int64_t end = RunEnd(t, j, IsPunctOrSymbol);
+      if (end == kUndecided) return kUndecided;
+      size_t e = static_cast<size_t>(end);
+      while (e < t.n && IsNewline(t.s[e])) ++e;
+      return static_cast<int64_t>(e - pos);
+    }
+  }
+  if (IsSpace(c0)) return Whitespace(t, pos, true);
+  return -1;  // a digit or a control byte with no letter after it
+}
+
 }  // namespace
 
 KnownPattern RecognizePattern(std::string_view pattern) {
@@ -198,6 +246,9 @@ KnownPattern RecognizePattern(std::string_view pattern) {
   // \p{M} is empty in ASCII, so "qwen35" behaves as Qwen 2 there.
   if (pattern == kQwen2Pattern || pattern == kQwen35Pattern) return KnownPattern::kQwen2;
   if (pattern == kO200kPattern) return KnownPattern::kO200k;
+  if (pattern == kDigits3Pattern) return KnownPattern::kDigits3;
+  if (pattern == kDeepSeekCjkPattern) return KnownPattern::kDeepSeekCjk;
+  if (pattern == kDeepSeek3Pattern) return KnownPattern::kDeepSeek3;
   return KnownPattern::kNone;
 }
 
@@ -208,6 +259,9 @@ int64_t MatchKnownPatternAscii(KnownPattern pattern, std::string_view text, size
     case KnownPattern::kLlama3: return Llama3(t, pos, 3);
     case KnownPattern::kQwen2: return Llama3(t, pos, 1);
     case KnownPattern::kO200k: return O200k(t, pos);
+    case KnownPattern::kDigits3: return IsDigit(t.s[pos]) ? Digits(t, pos, 3) : -1;
+    case KnownPattern::kDeepSeekCjk: return -1;  // an ASCII byte is in none of its ranges
+    case KnownPattern::kDeepSeek3: return DeepSeek3(t, pos);
     case KnownPattern::kNone: break;
   }
   return kUndecided;

@@ -23,7 +23,7 @@
 
 namespace telltale::tokenize {
 
-enum class KnownPattern : uint8_t { kNone, kGpt2, kLlama3, kQwen2, kO200k };
+enum class KnownPattern : uint8_t { kNone, kGpt2, kLlama3, kQwen2, kO200k, kDigits3, kDeepSeekCjk, kDeepSeek3 };
 
 // The known pattern `pattern` is, byte for byte, or kNone.
 KnownPattern RecognizePattern(std::string_view pattern);
@@ -32,7 +32,9 @@ inline constexpr int64_t kUndecided = -2;
 
 // Length of the match of `pattern` anchored at text[pos] (text[pos] < 0x80,
 // pattern != kNone; `text` is the whole subject, for lookahead at its end),
-// or kUndecided.
+// -1 when no alternative matches there (only patterns that do not cover
+// every ASCII byte: the digit groups, the CJK runs, DeepSeek-V3's last
+// split), or kUndecided.
 int64_t MatchKnownPatternAscii(KnownPattern pattern, std::string_view text, size_t pos);
 
 }  // namespace telltale::tokenize

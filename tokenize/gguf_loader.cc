@@ -117,7 +117,7 @@ bool PrePatterns(const std::string& pre, std::vector<std::string>* out) {
   } else if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm") {
     *out = {"\\p{N}", kGpt2Pattern};
   } else if (pre == "deepseek-v3") {
-    *out = {"\\p{N}{1,3}", "[\xE4\xB8\x80-\xE9\xBE\xA5\xE3\x81\x80-\xE3\x82\x9F\xE3\x82\xA0-\xE3\x83\xBF]+", kDeepSeek3Pattern};
+    *out = {kDigits3Pattern, kDeepSeekCjkPattern, kDeepSeek3Pattern};
   } else {
     return false;
   }

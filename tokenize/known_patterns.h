@@ -36,6 +36,12 @@ inline constexpr const char* kO200kPattern =
     "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|"
     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+// DeepSeek-V3's first two splits: digit groups, then CJK runs (U+4E00..U+9FA5,
+// hiragana, katakana).
+inline constexpr const char* kDigits3Pattern = "\\p{N}{1,3}";
+inline constexpr const char* kDeepSeekCjkPattern =
+    "[\xE4\xB8\x80-\xE9\xBE\xA5\xE3\x81\x80-\xE3\x82\x9F\xE3\x82\xA0-\xE3\x83\xBF]+";
+
 // DeepSeek-V3's last split (after \p{N}{1,3} and a CJK split).
 inline constexpr const char* kDeepSeek3Pattern =
     "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+|"

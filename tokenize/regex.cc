@@ -90,6 +90,11 @@ class RegexCompiler {
       }
       re_->alts_.push_back(alt);
     }
+    re_->start_ascii_[0] = re_->start_ascii_[1] = 0;
+    for (const Regex::Alternative& a : re_->alts_) {
+      re_->start_ascii_[0] |= a.first_ascii[0];
+      re_->start_ascii_[1] |= a.first_ascii[1];
+    }
     // Sub-programs of lookaheads and atomic groups go after the main code.
     while (!deferred_.empty()) {
       auto [at, node] = deferred_.back();

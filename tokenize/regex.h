@@ -54,6 +54,9 @@ class Regex {
   int64_t MatchAtGeneral(std::string_view text, size_t pos, Scratch* scratch) const;
   // The known pattern this one is byte for byte, or KnownPattern::kNone.
   KnownPattern known_pattern() const { return known_; }
+  // True when no non-empty match can start at ASCII byte `b`, so a search
+  // can step over it without calling MatchAt.
+  bool CannotStartWith(unsigned char b) const { return b < 0x80 && ((start_ascii_[b >> 6] >> (b & 63)) & 1) == 0; }
 
   const std::string& pattern() const { return pattern_; }
 
@@ -85,6 +88,7 @@ class Regex {
   std::vector<CharClass> classes_;
   std::vector<Inst> code_;
   std::vector<Alternative> alts_;
+  uint64_t start_ascii_[2] = {~uint64_t{0}, ~uint64_t{0}};  // union of the alternatives' first_ascii
   KnownPattern known_ = KnownPattern::kNone;
 };
 

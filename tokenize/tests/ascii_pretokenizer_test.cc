@@ -76,12 +76,17 @@ INSTANTIATE_TEST_SUITE_P(KnownPatterns, AsciiPretokenizerTest,
                                            Case{"llama3", kLlama3Pattern, KnownPattern::kLlama3},
                                            Case{"qwen2", kQwen2Pattern, KnownPattern::kQwen2},
                                            Case{"qwen35", kQwen35Pattern, KnownPattern::kQwen2},
-                                           Case{"o200k", kO200kPattern, KnownPattern::kO200k}),
+                                           Case{"o200k", kO200kPattern, KnownPattern::kO200k},
+                                           Case{"digits3", kDigits3Pattern, KnownPattern::kDigits3},
+                                           Case{"deepseek_cjk", kDeepSeekCjkPattern, KnownPattern::kDeepSeekCjk},
+                                           Case{"deepseek3", kDeepSeek3Pattern, KnownPattern::kDeepSeek3}),
                          [](const ::testing::TestParamInfo<Case>& p) { return std::string(p.param.name); });
 
 TEST(AsciiPretokenizer, OnlyExactPatternsAreRecognized) {
   EXPECT_EQ(RecognizePattern(kCl100kPattern), KnownPattern::kLlama3);
-  EXPECT_EQ(RecognizePattern(kDeepSeek3Pattern), KnownPattern::kNone);
+  EXPECT_EQ(RecognizePattern(kDeepSeek3Pattern), KnownPattern::kDeepSeek3);
+  EXPECT_EQ(RecognizePattern("\\p{N}{1,2}"), KnownPattern::kNone);
+  EXPECT_EQ(RecognizePattern(std::string(kDeepSeek3Pattern).substr(1)), KnownPattern::kNone);
   std::string almost = kLlama3Pattern;
   almost.replace(almost.find("{1,3}"), 5, "{1,4}");
   EXPECT_EQ(RecognizePattern(almost), KnownPattern::kNone);
@@ -97,6 +102,15 @@ TEST(AsciiPretokenizer, LeavesNonAsciiDecisionsToTheGeneralEngine) {
   EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kLlama3, "cafe ", 0), 4);
   EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kO200k, "HTMLParser's x", 0), 12);
   EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kGpt2, "  x", 0), 1);
+  // DeepSeek-V3: a digit takes the letters after it; no alternative starts
+  // at a lone digit; ".com" is punctuation + ASCII letters; a space before
+  // non-ASCII punctuation is the general engine's to decide.
+  EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kDeepSeek3, "5abc", 0), 4);
+  EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kDeepSeek3, "55", 0), -1);
+  EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kDeepSeek3, ".com!", 0), 4);
+  EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kDeepSeek3, " \xE2\x80\x9C", 0), kUndecided);
+  EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kDigits3, "12345", 0), 3);
+  EXPECT_EQ(MatchKnownPatternAscii(KnownPattern::kDeepSeekCjk, "a", 0), -1);
 }
 
 }  // namespace
