@@ -59,7 +59,18 @@ void PreTokenizer::SplitOne(const std::string& text, Piece in, const Stage& st, 
       if (p >= n) break;
       len = st.regex->MatchAt(subject, p, &scratch->regex);
     } else {
-      len = subject.compare(p, st.literal.size(), st.literal) == 0 ? static_cast<int64_t>(st.literal.size()) : -1;
+      // The next occurrence of the literal (a valid UTF-8 string, so it
+      // starts at a code point); what lies before it is gap. A one-byte
+      // literal (SentencePiece's " ") is found by a plain loop: the gaps
+      // are words, too short for a call per search to pay.
+      if (st.literal.size() == 1) {
+        while (p < n && subject[p] != st.literal[0]) ++p;
+      } else {
+        const size_t hit = subject.find(st.literal, p);
+        p = hit == std::string_view::npos ? n : static_cast<uint32_t>(hit);
+      }
+      if (p >= n) break;
+      len = static_cast<int64_t>(st.literal.size());
     }
     if (len > 0) {
       if (gap < p) marks.push_back({Piece{in.begin + gap, in.begin + p}, false});
