@@ -1,8 +1,8 @@
 #include "scan/scanner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
