@@ -80,13 +80,15 @@ uint32_t BpeModel::Find(std::string_view bytes) const {
     auto it = ids_.find(bytes);
     return it == ids_.end() ? kNone : it->second;
   }
-  if (bytes.size() > max_token_len_) return kNone;
+  const size_t n = bytes.size();
+  if (n > max_token_len_) return kNone;
+  const uint64_t head = LoadUpTo8(bytes.data(), std::min<size_t>(n, 8));
   size_t mask = index_.size() - 1;
   for (size_t i = StringHash()(bytes) & mask;; i = (i + 1) & mask) {
-    uint32_t slot = index_[i];
-    if (slot == 0) return kNone;
-    const std::string& t = tokens_[slot - 1];
-    if (t.size() == bytes.size() && BytesEqual(t.data(), bytes.data(), bytes.size())) return slot - 1;
+    const IndexSlot& slot = index_[i];
+    if (slot.id1 == 0) return kNone;
+    if (slot.len != n || slot.head != head) continue;
+    if (n <= 8 || BytesEqual(tokens_[slot.id1 - 1].data() + 8, bytes.data() + 8, n - 8)) return slot.id1 - 1;
   }
 }
 
@@ -142,12 +144,12 @@ Status BpeModel::Finalize() {
   }
   size_t icap = 16;
   while (icap < ids_.size() * 2 + 16) icap <<= 1;
-  std::vector<uint32_t> index(icap, 0);
+  std::vector<IndexSlot> index(icap, IndexSlot{0, 0, 0});
   max_token_len_ = 0;
   for (const auto& [text, id] : ids_) {
     size_t i = StringHash()(text) & (icap - 1);
-    while (index[i] != 0) i = (i + 1) & (icap - 1);
-    index[i] = id + 1;
+    while (index[i].id1 != 0) i = (i + 1) & (icap - 1);
+    index[i] = IndexSlot{id + 1, static_cast<uint32_t>(text.size()), LoadUpTo8(text.data(), std::min<size_t>(text.size(), 8))};
     max_token_len_ = std::max(max_token_len_, text.size());
   }
   have_byte_fallback_ = byte_fallback_;
