@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tokenize/utf8.h"
 
@@ -315,6 +318,24 @@ class JsonScanner {
       if (out != nullptr) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
     };
     while (p_ != e_) {
+#if defined(__SSE2__)
+      // Plain ASCII 16 bytes at a time: documents are long strings, and this
+      // runs on the reader thread, which shares the cores with the workers.
+      // A signed compare below 0x20 also catches the bytes >= 0x80.
+      while (e_ - p_ >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+        const __m128i special = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+        const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+        if (mask != 0) {
+          p_ += __builtin_ctz(mask);
+          break;
+        }
+        p_ += 16;
+      }
+      if (p_ == e_) break;
+#endif
       unsigned char c = *p_;
       if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
         ++p_;

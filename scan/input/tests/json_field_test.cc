@@ -92,5 +92,25 @@ TEST(JsonFieldTest, ScannerAgreesWithNlohmannOnRandomDamagedJson) {
   }
 }
 
+// Long strings, where the scanner skips plain ASCII 16 bytes at a time: an
+// escape, a raw control byte, valid and invalid UTF-8, the closing quote or
+// the end of the line at every offset from the string's start.
+TEST(JsonFieldTest, LongStringsAgreeWithNlohmannAtEveryOffset) {
+  auto path = JsonFieldPath::Parse("text");
+  ASSERT_TRUE(path.ok());
+  const std::vector<std::string> specials = {"\\n", "\\u00e9", "\\\"", "\x01", "\x7f", "\xC3\xA9",
+                                             "\xF0\x9F\x98\x80", "\xC3", "\xFF", "\\q", ""};
+  for (const std::string& special : specials) {
+    for (size_t at = 0; at <= 70; ++at) {
+      std::string body;
+      for (size_t i = 0; i < at; ++i) body.push_back(static_cast<char>('a' + i % 26));
+      body += special;
+      body += "tail of the string, past another sixteen bytes";
+      ExpectSame(*path, "{\"text\": \"" + body + "\"}");
+      ExpectSame(*path, "{\"text\": \"" + body);  // unterminated
+    }
+  }
+}
+
 }  // namespace
 }  // namespace telltale::scan
