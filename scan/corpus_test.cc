@@ -46,12 +46,17 @@ constexpr size_t kRecentTuples = size_t{1} << 16;  // 1.5 MiB per thread that ad
 std::atomic<uint64_t> g_next_corpus_test_id{1};
 std::atomic<size_t> g_next_shard{0};  // numbers the threads that add records
 
+RecentTuple* RecentCache() {
+  thread_local std::unique_ptr<RecentTuple[]> cache(new RecentTuple[kRecentTuples]());
+  return cache.get();
+}
+
+// The top byte picks the partition; bits 16..31 are independent of it.
+inline RecentTuple& RecentSlot(RecentTuple* cache, uint64_t fp) { return cache[(fp >> 16) & (kRecentTuples - 1)]; }
+
 // Returns true if (fp, token) was the last tuple this thread cached in its
 // slot for `owner`, and caches it either way.
-inline bool SeenRecently(uint64_t owner, uint64_t fp, uint32_t token) {
-  thread_local std::unique_ptr<RecentTuple[]> cache(new RecentTuple[kRecentTuples]());
-  // The top byte picks the partition; bits 16..31 are independent of it.
-  RecentTuple& slot = cache[(fp >> 16) & (kRecentTuples - 1)];
+inline bool SeenRecently(RecentTuple& slot, uint64_t owner, uint64_t fp, uint32_t token) {
   const bool hit = slot.fp == fp && slot.token == token && slot.owner == owner;
   slot = RecentTuple{fp, owner, token};
   return hit;
@@ -236,12 +241,19 @@ Status CorpusTest::AddRecords(std::vector<Record>* local, uint64_t candidates) {
   // Recent repeats (within the document and across this thread's previous
   // documents) are dropped here already: less to buffer, lock for and sort.
   // Then one lock per document, of this thread's shard.
+  // The cache is larger than L2 and its slots are random, so each lookup
+  // would wait for memory; the slots a few records ahead are prefetched
+  // (the loop spent 60% of its time on that one load).
   std::vector<Record>& recs = *local;
+  RecentTuple* cache = RecentCache();
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < std::min(kAhead, recs.size()); ++i) __builtin_prefetch(&RecentSlot(cache, recs[i].fp), 1);
   size_t kept = 0;
   for (size_t i = 0; i < recs.size(); ++i) {
+    if (i + kAhead < recs.size()) __builtin_prefetch(&RecentSlot(cache, recs[i + kAhead].fp), 1);
     const Record r = recs[i];
     recs[kept] = r;
-    kept += !SeenRecently(id_, r.fp, r.token);  // no branch: repeats are data-dependent
+    kept += !SeenRecently(RecentSlot(cache, r.fp), id_, r.fp, r.token);  // no branch: repeats are data-dependent
   }
   thread_local const size_t shard_of_thread = g_next_shard.fetch_add(1, std::memory_order_relaxed) % kShards;
   thread_local std::vector<Record> moving;
