@@ -275,7 +275,11 @@ StatusOr<int> RunScanCommand(const ScanArgs& a) {
   struct sigaction sa = {}, old = {};
   sa.sa_handler = OnSigint;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C terminates at once
+  // A second Ctrl-C terminates at once. SA_RESTART: this thread is the
+  // emitter, and a Ctrl-C while it waits on a full stdout pipe (`| less`)
+  // must not fail that write with EINTR, which lost the partial summary
+  // and exited 2 instead of 130.
+  sa.sa_flags = SA_RESETHAND | SA_RESTART;
   sigaction(SIGINT, &sa, &old);
   cfg.stop = &g_interrupted;
   StatusOr<scan::ScanSummary> summary_or = scan::RunScan(cfg, sink, progress);
