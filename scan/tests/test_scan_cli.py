@@ -140,15 +140,19 @@ def test_invalid_utf8_text_is_carried_as_base64(bad_corpus, keys):
     assert raw == (bad_corpus / "f_invalid_utf8.txt").read_bytes()
 
 
-def test_sigint_gives_partial_summary(keys, tmp_path):
+def long_scan_command(keys, tmp_path):
+    """A --json scan of 300,000 lines: long enough to be interrupted mid-way."""
     big = tmp_path / "big.txt"
-    rng = random.Random(3)
-    line = text(rng, 30)
+    line = text(random.Random(3), 30)
     with open(big, "w") as f:
         for i in range(300000):
             f.write(f"{i} {line}\n")
-    cmd = [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", SCHEME, "--no-progress", "--lines", "--json",
-           "--threads", "1", "--key", keys[0], str(big)]
+    return [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", SCHEME, "--no-progress", "--lines", "--json",
+            "--threads", "1", "--key", keys[0], str(big)]
+
+
+def test_sigint_gives_partial_summary(keys, tmp_path):
+    cmd = long_scan_command(keys, tmp_path)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first = p.stdout.readline()  # begin
     second = p.stdout.readline()  # first document: the scan is under way
@@ -171,20 +175,13 @@ def test_sigint_while_stdout_is_blocked_still_gives_partial_summary(keys, tmp_pa
     # The emitter (the main thread) blocks writing to stdout when the reader
     # of its output falls behind (`| less`), and the signal lands on it.
     # Without SA_RESTART that write failed with EINTR: "cannot write to
-    # stdout", exit 2, no summary (a rare flake of the test above, where a
-    # pipe write that had already copied some bytes returns them instead).
+    # stdout", exit 2, no summary (likely a rare flake of the test above,
+    # where a pipe write that had already copied some bytes returns them).
     # A SOCK_SEQPACKET socket as stdout makes every write all or nothing, so
     # the blocked write has surely copied nothing when the signal comes.
     if platform.machine() != "x86_64":
         pytest.skip("the check of the blocked write reads x86-64 syscall numbers")
-    big = tmp_path / "big.txt"
-    rng = random.Random(4)
-    line = text(rng, 30)
-    with open(big, "w") as f:
-        for i in range(300000):
-            f.write(f"{i} {line}\n")
-    cmd = [BIN, "scan", "--tokenizer", TOKENIZER, "--scheme", SCHEME, "--no-progress", "--lines", "--json",
-           "--threads", "1", "--key", keys[0], str(big)]
+    cmd = long_scan_command(keys, tmp_path)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     with ours:
         p = subprocess.Popen(cmd, stdout=theirs, stderr=subprocess.PIPE)
