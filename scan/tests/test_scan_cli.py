@@ -186,9 +186,12 @@ def test_sigint_while_stdout_is_blocked_still_gives_partial_summary(keys, tmp_pa
     with ours:
         p = subprocess.Popen(cmd, stdout=theirs, stderr=subprocess.PIPE)
         theirs.close()
-        main_syscall = f"/proc/{p.pid}/task/{p.pid}/syscall"
+        def main_thread_syscall():
+            with open(f"/proc/{p.pid}/task/{p.pid}/syscall") as f:
+                return f.read().split()[0]
+
         deadline = time.time() + 60
-        while open(main_syscall).read().split()[0] != "1":  # 1: write
+        while main_thread_syscall() != "1":  # 1: write
             assert time.time() < deadline and p.poll() is None, "the emitter never blocked on stdout"
             time.sleep(0.01)
         p.send_signal(signal.SIGINT)
