@@ -198,7 +198,8 @@ def test_sigint_while_stdout_is_blocked_still_gives_partial_summary(keys, tmp_pa
         out = b""
         while chunk := ours.recv(1 << 20):
             out += chunk
-    err = p.stderr.read()
+    with p.stderr:
+        err = p.stderr.read()
     p.wait(timeout=120)
     assert p.returncode == 130, err
     recs = records(out)
