@@ -56,7 +56,8 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
     return ErrorResult(std::move(r), "document of " + std::to_string(item.text.size()) +
                                          " bytes is too large to tokenize (limit 4 GiB)");
   }
-  tokenize::NormalizedText norm;
+  // Per thread so that its buffers are reused from document to document.
+  thread_local tokenize::NormalizedText norm;
   if (Status st = ctx.normalizer->Apply(item.text, &norm); !st.ok()) {
     return ErrorResult(std::move(r), "normalization failed: " + st.message());
   }

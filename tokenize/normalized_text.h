@@ -21,6 +21,14 @@ class NormalizedText {
   NormalizedText() = default;
   // Identity alignment: text[j] came from original byte base + j.
   NormalizedText(std::string_view text, uint32_t base) : text_(text), base_(base) {}
+  // The same as *this = NormalizedText(text, base), reusing this object's
+  // buffers (hot loops keep one NormalizedText per thread).
+  void AssignIdentity(std::string_view text, uint32_t base) {
+    text_.assign(text.data(), text.size());
+    begin_.clear();
+    end_.clear();
+    base_ = base;
+  }
 
   const std::string& text() const { return text_; }
   bool identity() const { return begin_.empty(); }

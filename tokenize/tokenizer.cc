@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "common/file_io.h"
@@ -21,6 +22,7 @@ struct ThreadScratch {
   BpeModel::Scratch bpe;
   std::vector<Piece> pieces;
   std::vector<TokenOut> outs;
+  NormalizedText seg;  // the segment being encoded; kept for its buffers
 };
 
 ThreadScratch& LocalScratch(uint64_t owner) {
@@ -69,15 +71,16 @@ size_t Tokenizer::vocab_size() const {
   return n;
 }
 
-Status Tokenizer::EncodeSegment(const NormalizedText& full, uint32_t begin, uint32_t end, Encoding* out) const {
+Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* repaired, uint32_t begin, uint32_t end,
+                                Encoding* out) const {
   if (end <= begin) return Status::Ok();
   ThreadScratch& s = LocalScratch(instance_id_);
-  NormalizedText seg;
-  if (full.identity()) {
-    seg = NormalizedText(std::string_view(full.text()).substr(begin, end - begin), full.base() + begin);
+  NormalizedText& seg = s.seg;
+  if (repaired == nullptr) {
+    seg.AssignIdentity(text.substr(begin, end - begin), begin);
   } else {
-    seg.StartExplicit(full.OrigBegin(begin));
-    seg.AppendFrom(full, begin, end);
+    seg.StartExplicit(repaired->OrigBegin(begin));
+    seg.AppendFrom(*repaired, begin, end);
   }
   TT_RETURN_IF_ERROR(normalizer_.Apply(&seg));
   TT_RETURN_IF_ERROR(pre_tokenizer_.Run(&seg, &s.pre, &s.pieces));
@@ -115,23 +118,27 @@ Status Tokenizer::EncodeSegment(const NormalizedText& full, uint32_t begin, uint
 
 StatusOr<Encoding> Tokenizer::Encode(std::string_view text, const EncodeOptions& options) const {
   if (text.size() >= UINT32_MAX) return Status::OutOfRange("text of " + std::to_string(text.size()) + " bytes exceeds the 4 GiB limit");
-  size_t valid = ValidUtf8Prefix(text);
-  NormalizedText full = valid == text.size() ? NormalizedText(text, 0) : Repair(text, valid);
+  // Valid UTF-8 (the common case) is encoded in place: only the segment
+  // being encoded is copied, into a per-thread buffer.
+  const size_t valid = ValidUtf8Prefix(text);
+  std::optional<NormalizedText> repaired;
+  if (valid != text.size()) repaired = Repair(text, valid);
+  const NormalizedText* alignment = repaired ? &*repaired : nullptr;
+  const std::string_view t = repaired ? std::string_view(repaired->text()) : text;
   Encoding enc;
   enc.ids.reserve(text.size() / 3 + 8);
   enc.offsets.reserve(text.size() / 3 + 8);
-  const std::string& t = full.text();
   size_t at = 0, pos, len;
   uint32_t token;
   while (added_.FindNext(t, at, options.match_special, &pos, &len, &token)) {
-    TT_RETURN_IF_ERROR(EncodeSegment(full, static_cast<uint32_t>(at), static_cast<uint32_t>(pos), &enc));
-    uint32_t ob, oe;
-    full.OrigRange(pos, pos + len, &ob, &oe);
+    TT_RETURN_IF_ERROR(EncodeSegment(t, alignment, static_cast<uint32_t>(at), static_cast<uint32_t>(pos), &enc));
+    uint32_t ob = static_cast<uint32_t>(pos), oe = static_cast<uint32_t>(pos + len);
+    if (alignment != nullptr) alignment->OrigRange(pos, pos + len, &ob, &oe);
     enc.ids.push_back(added_.tokens()[token].id);
     enc.offsets.push_back({ob, oe});
     at = pos + len;
   }
-  TT_RETURN_IF_ERROR(EncodeSegment(full, static_cast<uint32_t>(at), static_cast<uint32_t>(t.size()), &enc));
+  TT_RETURN_IF_ERROR(EncodeSegment(t, alignment, static_cast<uint32_t>(at), static_cast<uint32_t>(t.size()), &enc));
   return enc;
 }
 

@@ -95,7 +95,10 @@ class Tokenizer {
   explicit Tokenizer(Parts parts);
 
  private:
-  Status EncodeSegment(const NormalizedText& full, uint32_t begin, uint32_t end, Encoding* out) const;
+  // Encodes text[begin, end); `repaired` is the alignment of `text` when it
+  // is not the identity (invalid UTF-8 replaced), else null.
+  Status EncodeSegment(std::string_view text, const NormalizedText* repaired, uint32_t begin, uint32_t end,
+                       Encoding* out) const;
 
   std::string kind_;
   Normalizer normalizer_;

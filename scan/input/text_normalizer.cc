@@ -67,7 +67,7 @@ Status TextNormalizer::Apply(std::string_view raw, tokenize::NormalizedText* out
     return Status::OutOfRange("normalize: document of " + std::to_string(raw.size()) +
                               " bytes is too large (offsets are 32-bit)");
   }
-  *out = tokenize::NormalizedText(raw, 0);
+  out->AssignIdentity(raw, 0);
   // Every step is the identity on ASCII; skip all ICU work.
   if (IsAscii(raw)) return Status::Ok();
   if (options_.strip_invisible) StripInvisible(out);
