@@ -156,7 +156,8 @@ class CorpusTest {
   // Appends to buffer_ and compacts when it is full.
   Status AppendLocked(std::span<const Record> records);
   Status CompactLocked();
-  void PartitionBufferLocked();
+  // Partitions buffer_ in place on up to `threads` threads (buffer_bounds_).
+  void PartitionBufferLocked(unsigned threads);
   Status SpillLocked();
   Status EnsureSpillDirLocked();
   void RemoveSpillFiles();
@@ -182,7 +183,9 @@ class CorpusTest {
   mutable std::mutex mu_;
   std::vector<std::vector<Record>> runs_;     // per partition: sorted, unique
   std::vector<Record> buffer_;                // new tuples, unsorted
-  std::vector<size_t> buffer_bounds_;         // after PartitionBufferLocked: partition p's range
+  // After PartitionBufferLocked: per chunk of buffer_, partition p's range
+  // is [bounds[p], bounds[p + 1]).
+  std::vector<std::vector<size_t>> buffer_bounds_;
   uint64_t run_records_ = 0, buffer_records_ = 0;
   std::string spill_path_;                    // private directory, "" until the first spill
   struct SpillFile {

@@ -245,6 +245,30 @@ TEST(CorpusTest, ThreadAndOrderInvariant) {
   ExpectSameResult(serial->Finish().value(), parallel->Finish().value());
 }
 
+// Finish partitions a large in-memory buffer in one chunk per thread; the
+// partitions gathered from several chunks give the serial result.
+TEST(CorpusTest, ChunkedPartitionAtFinishEqualsSerial) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value();
+  Detector a = Detector::Create(KeyFromSeed(10), spec).value();
+  Detector b = Detector::Create(KeyFromSeed(11), spec).value();
+  auto docs = RandomDocs(1500, 200, 60000, 14);  // ~300k tuples: 4 chunks of at least 64k
+  CorpusTestOptions one;
+  one.threads = 1;
+  CorpusTestOptions four;
+  four.threads = 4;
+  auto serial = CorpusTest::Create({&a, &b}, one).value();
+  auto chunked = CorpusTest::Create({&a, &b}, four).value();
+  for (const auto& d : docs) {
+    ASSERT_TRUE(serial->AddDocument(d, {}).ok());
+    ASSERT_TRUE(chunked->AddDocument(d, {}).ok());
+  }
+  EXPECT_EQ(chunked->spill_files(), 0u);
+  EXPECT_GT(chunked->memory_bytes(), 4u * 65536 * sizeof(CorpusRecord));
+  const CorpusTestResult s = serial->Finish().value(), c = chunked->Finish().value();
+  EXPECT_GT(s.unique_tuples, 250000u);
+  ExpectSameResult(s, c);
+}
+
 // The scanner's path: tuples handed over by Detector::ScoreKeys give the same
 // corpus result as AddDocument, from any thread.
 TEST(CorpusTest, ScoredTuplesEqualAddDocument) {
