@@ -206,6 +206,25 @@ TEST(Detector, ScoreKeysEqualsScorePerKey) {
   EXPECT_TRUE(AttributeKeys(mixed, doc, {}).ok());
 }
 
+// LogNullTail keeps a per-thread memo of binomial tails: every answer must
+// be the tail of exactly the (k, n, gamma) asked, through evictions and with
+// schemes that differ only in gamma interleaved.
+TEST(Detector, NullTailMemoAnswersExactlyTheQuestionAsked) {
+  const SchemeSpec a = SchemeSpec::Parse("kgw:gamma=0.25,h=1").value();
+  const SchemeSpec b = SchemeSpec::Parse("kgw:gamma=0.5,h=1").value();
+  // Every (k, n) under one gamma, then the other, then the first again:
+  // ~45k questions for a 4k-entry memo, so entries are evicted, and some
+  // (k, n) share a slot under both gammas.
+  for (int64_t n = 0; n < 300; ++n) {
+    for (int64_t k = 0; k <= n + 1; ++k) {
+      for (const SchemeSpec* s : {&a, &b, &a}) {
+        const double want = LogBinomialUpperTail(k, n, s->gamma());
+        ASSERT_EQ(LogNullTail(*s, static_cast<double>(k), n), want) << k << "/" << n << " gamma " << s->gamma();
+      }
+    }
+  }
+}
+
 TEST(Attribution, PicksTheRightTenantAndAppliesHolm) {
   const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2").value();
   const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 3.0), 3).value();
