@@ -103,14 +103,26 @@ Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* rep
     }
     s.pieces.swap(s.pre.tmp);
   }
-  for (const Piece& p : s.pieces) {
-    s.outs.clear();
-    TT_RETURN_IF_ERROR(model_.EncodePiece(t, p.begin, p.end, &s.bpe, &s.outs));
+  s.outs.clear();
+  for (const Piece& p : s.pieces) TT_RETURN_IF_ERROR(model_.EncodePiece(t, p.begin, p.end, &s.bpe, &s.outs));
+  const size_t first = out->ids.size();
+  out->ids.resize(first + s.outs.size());
+  out->offsets.resize(first + s.outs.size());
+  uint32_t* ids = out->ids.data() + first;
+  TokenSpan* offsets = out->offsets.data() + first;
+  if (seg.identity()) {
+    // What OrigRange gives for an identity alignment, without a call per token.
+    const uint32_t base = seg.base();
+    for (const TokenOut& o : s.outs) {
+      *ids++ = o.id;
+      *offsets++ = {base + o.begin, base + std::max(o.begin, o.end)};
+    }
+  } else {
     for (const TokenOut& o : s.outs) {
       uint32_t ob, oe;
       seg.OrigRange(o.begin, o.end, &ob, &oe);
-      out->ids.push_back(o.id);
-      out->offsets.push_back({ob, oe});
+      *ids++ = o.id;
+      *offsets++ = {ob, oe};
     }
   }
   return Status::Ok();
