@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include <type_traits>
+#include <algorithm>
 
 #include "crypto/hkdf.h"
 
@@ -23,28 +23,32 @@ void KeyedPrf::ContextBlocks(uint64_t ctx, uint32_t first_block, size_t n, uint8
 }
 
 void KeyedPrf::TokenSlots(const uint64_t* contexts, const int32_t* tokens, size_t n, uint32_t* out) const {
+  // Dispatched once on the slot width, so that the block index and the slot
+  // index are a constant shift and mask (a division by the run-time
+  // slots_per_block() cost more than the AES itself).
+  switch (slot_bits_) {
+    case 1: TokenSlotsOfWidth<1>(contexts, tokens, n, out); break;
+    case 2: TokenSlotsOfWidth<2>(contexts, tokens, n, out); break;
+    case 4: TokenSlotsOfWidth<4>(contexts, tokens, n, out); break;
+    case 8: TokenSlotsOfWidth<8>(contexts, tokens, n, out); break;
+    case 16: TokenSlotsOfWidth<16>(contexts, tokens, n, out); break;
+    default: TokenSlotsOfWidth<32>(contexts, tokens, n, out); break;
+  }
+}
+
+template <int kBits>
+void KeyedPrf::TokenSlotsOfWidth(const uint64_t* contexts, const int32_t* tokens, size_t n, uint32_t* out) const {
+  constexpr uint32_t kPerBlock = 128 / kBits;
   constexpr size_t kBatch = 256;  // 4 KiB of blocks on the stack
   alignas(16) uint8_t buf[kBatch * 16];
-  const uint32_t per_block = static_cast<uint32_t>(slots_per_block());
   for (size_t base = 0; base < n; base += kBatch) {
     const size_t m = std::min(kBatch, n - base);
     for (size_t i = 0; i < m; ++i) {
-      WriteBlockInput(contexts[base + i], static_cast<uint32_t>(tokens[base + i]) / per_block, buf + 16 * i);
+      WriteBlockInput(contexts[base + i], static_cast<uint32_t>(tokens[base + i]) / kPerBlock, buf + 16 * i);
     }
     cipher_.EncryptBlocks(buf, buf, m);
-    // Dispatch once per batch so the extraction inlines with a constant width.
-    auto extract = [&](auto bits) {
-      for (size_t i = 0; i < m; ++i) {
-        out[base + i] = ExtractSlot(buf + 16 * i, bits, static_cast<uint32_t>(tokens[base + i]) % per_block);
-      }
-    };
-    switch (slot_bits_) {
-      case 1: extract(std::integral_constant<int, 1>()); break;
-      case 2: extract(std::integral_constant<int, 2>()); break;
-      case 4: extract(std::integral_constant<int, 4>()); break;
-      case 8: extract(std::integral_constant<int, 8>()); break;
-      case 16: extract(std::integral_constant<int, 16>()); break;
-      default: extract(std::integral_constant<int, 32>()); break;
+    for (size_t i = 0; i < m; ++i) {
+      out[base + i] = ExtractSlot(buf + 16 * i, kBits, static_cast<uint32_t>(tokens[base + i]) % kPerBlock);
     }
   }
 }

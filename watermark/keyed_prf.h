@@ -54,6 +54,8 @@ class KeyedPrf {
   }
 
  private:
+  template <int kBits>
+  void TokenSlotsOfWidth(const uint64_t* contexts, const int32_t* tokens, size_t n, uint32_t* out) const;
   KeyedPrf(AesBlockCipher cipher, int slot_bits) : cipher_(std::move(cipher)), slot_bits_(slot_bits) {}
   AesBlockCipher cipher_;
   int slot_bits_;

@@ -75,6 +75,33 @@ TEST_P(GreenListTest, ApplyAddsDeltaExactlyToGreenTokens) {
   }
 }
 
+// The batched slot lookup (one AES block per entry, batches of 256, width
+// dispatched once) against the block-wise definition: ContextBlocks plus
+// ExtractSlot, for every slot width.
+TEST(KeyedPrfTest, TokenSlotsMatchTheBlockDefinitionAtEveryWidth) {
+  std::mt19937_64 rng(3);
+  for (const char* text : {"kgw:gamma=0.5,h=1", "kgw:gamma=0.25,h=1", "kgw:gamma=0.0625,h=1",
+                           "kgw:gamma=0.00390625,h=1", "kgw:gamma=0.3,h=1", "gumbel:h=1"}) {
+    const SchemeSpec spec = SchemeSpec::Parse(text).value();
+    const KeyedPrf prf = KeyedPrf::Create(FixedKey(4), spec).value();
+    std::vector<uint64_t> contexts(600);
+    std::vector<int32_t> tokens(600);
+    for (size_t i = 0; i < contexts.size(); ++i) {
+      contexts[i] = rng();
+      tokens[i] = static_cast<int32_t>(rng() % 300000);
+    }
+    std::vector<uint32_t> slots(600);
+    prf.TokenSlots(contexts.data(), tokens.data(), slots.size(), slots.data());
+    const uint32_t per_block = static_cast<uint32_t>(prf.slots_per_block());
+    for (size_t i = 0; i < slots.size(); ++i) {
+      uint8_t block[16];
+      prf.ContextBlocks(contexts[i], static_cast<uint32_t>(tokens[i]) / per_block, 1, block);
+      ASSERT_EQ(slots[i], KeyedPrf::ExtractSlot(block, prf.slot_bits(), static_cast<uint32_t>(tokens[i]) % per_block))
+          << text << " entry " << i;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Schemes, GreenListTest,
                          ::testing::Values("kgw:gamma=0.5,delta=2,h=1", "kgw:gamma=0.25,delta=2,h=1",
                                            "kgw:gamma=0.75,delta=1,h=1", "kgw:gamma=0.125,delta=2,h=2",
