@@ -1,6 +1,8 @@
 #include "scan/scanner.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +67,40 @@ TEST(ScannerTest, InFlightBytesStayBounded) {
   // so the check above is not vacuous.
   const uint64_t unbounded = MaxReadAhead(0);
   EXPECT_GT(unbounded, 2 * bounded) << unbounded << " vs " << bounded;
+}
+
+// The emitter (the calling thread) runs under SCHED_BATCH while the workers
+// scan, so its wake-ups do not preempt them, and gets its own policy back.
+TEST(ScannerTest, CallingThreadIsBatchScheduledOnlyDuringTheScan) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("telltale_scanner_sched_" + std::to_string(::getpid()) + ".jsonl"))
+          .string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int d = 0; d < 20; ++d) out << "{\"text\":\"document number " << d << " of the test\"}\n";
+  }
+  auto tok = tokenize::Tokenizer::Load(std::string(TELLTALE_TOKENIZE_TESTDATA) + "/byte_level.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  const Detector det = Detector::Create(KeyFromSeed(2), SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value()).value();
+  ScanConfig cfg;
+  cfg.input.paths = {path};
+  cfg.tokenizer = *tok;
+  cfg.detectors = {&det};
+  cfg.threads = 2;
+  auto policy = [] {
+    int p = -1;
+    sched_param sp{};
+    EXPECT_EQ(pthread_getschedparam(pthread_self(), &p, &sp), 0);
+    return p;
+  };
+  ASSERT_EQ(policy(), SCHED_OTHER);
+  std::vector<int> in_sink;
+  auto r = RunScan(cfg, [&](DocumentResult&&) { in_sink.push_back(policy()); return Status::Ok(); }, {});
+  std::filesystem::remove(path);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(in_sink.size(), 20u);
+  for (int p : in_sink) EXPECT_EQ(p, SCHED_BATCH);
+  EXPECT_EQ(policy(), SCHED_OTHER);
 }
 
 }  // namespace
