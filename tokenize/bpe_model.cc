@@ -12,21 +12,6 @@ namespace {
 constexpr size_t kLinearMax = 16;       // pieces up to this many symbols use the rank scan
 constexpr uint32_t kNoRank = UINT32_MAX;
 
-// Up to 8 bytes at p as a zero-extended little-endian word. Overlapping
-// fixed-size loads instead of a variable-length memcpy, which compiles to a
-// libc call: hashing and comparing short pieces is on the per-piece path.
-uint64_t LoadUpTo8(const char* p, size_t n) noexcept {
-  if (n >= 4) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    return lo | (uint64_t{hi} << (8 * (n - 4)));
-  }
-  if (n == 0) return 0;
-  const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
-  return byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1)));
-}
-
 bool BytesEqual(const char* a, const char* b, size_t n) noexcept {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -39,21 +24,6 @@ bool BytesEqual(const char* a, const char* b, size_t n) noexcept {
 }
 
 }  // namespace
-
-size_t StringHash::operator()(std::string_view s) const noexcept {
-  // 8 bytes at a time; good enough for short pieces and vocabulary strings.
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-  }
-  h = (h ^ LoadUpTo8(s.data() + i, s.size() - i)) * 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 29;
-  return static_cast<size_t>(h);
-}
 
 Status BpeModel::AddToken(std::string bytes, uint32_t id, bool reachable) {
   if (id >= (1u << 30)) return Status::InvalidArgument("token id " + std::to_string(id) + " is too large");

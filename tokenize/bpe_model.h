@@ -17,6 +17,7 @@
 #include <string>
 #include <tuple>
 #include <string_view>
+#include <cstring>
 #include <unordered_map>
 #include <vector>
 
@@ -29,9 +30,39 @@ struct TokenOut {
   uint32_t begin, end;  // byte range in the text the piece was cut from
 };
 
+// Up to 8 bytes at p as a zero-extended little-endian word. Overlapping
+// fixed-size loads instead of a variable-length memcpy, which compiles to a
+// libc call: hashing and comparing short pieces is on the per-piece path.
+inline uint64_t LoadUpTo8(const char* p, size_t n) noexcept {
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return lo | (uint64_t{hi} << (8 * (n - 4)));
+  }
+  if (n == 0) return 0;
+  const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+  return byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1)));
+}
+
+// Inline: the piece memo hashes every piece, and a call per piece cost more
+// than the hash.
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept;
+  size_t operator()(std::string_view s) const noexcept {
+    // 8 bytes at a time; good enough for short pieces and vocabulary strings.
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    h = (h ^ LoadUpTo8(s.data() + i, s.size() - i)) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    return static_cast<size_t>(h);
+  }
 };
 
 class BpeModel {
