@@ -19,6 +19,21 @@ SecretKey KeyFromSeed(uint8_t seed) {
   return SecretKey::FromBytes(bytes).value();
 }
 
+Detector TestDetector(uint8_t seed) {
+  return Detector::Create(KeyFromSeed(seed), SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value()).value();
+}
+
+// Two workers over `path` with the byte-level test tokenizer and one key.
+ScanConfig TwoWorkerConfig(const std::string& path, std::shared_ptr<const tokenize::Tokenizer> tok,
+                           const Detector* det) {
+  ScanConfig cfg;
+  cfg.input.paths = {path};
+  cfg.tokenizer = std::move(tok);
+  cfg.detectors = {det};
+  cfg.threads = 2;
+  return cfg;
+}
+
 // Reads 4 MB of 16 KiB documents with the in-flight bound at 128 KiB; the
 // reader is far faster than the workers, so without the bound it would run
 // ahead by up to its item window (about the whole file here). The progress
@@ -39,12 +54,8 @@ uint64_t MaxReadAhead(uint64_t max_in_flight_bytes) {
   auto tok = tokenize::Tokenizer::Load(std::string(TELLTALE_TOKENIZE_TESTDATA) + "/byte_level.json");
   EXPECT_TRUE(tok.ok()) << tok.status().ToString();
   if (!tok.ok()) return 0;
-  const Detector det = Detector::Create(KeyFromSeed(1), SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value()).value();
-  ScanConfig cfg;
-  cfg.input.paths = {path};
-  cfg.tokenizer = *tok;
-  cfg.detectors = {&det};
-  cfg.threads = 2;
+  const Detector det = TestDetector(1);
+  ScanConfig cfg = TwoWorkerConfig(path, *tok, &det);
   cfg.max_in_flight_bytes = max_in_flight_bytes;
   uint64_t docs = 0, ahead = 0;
   auto r = RunScan(
@@ -81,12 +92,8 @@ TEST(ScannerTest, CallingThreadIsBatchScheduledOnlyDuringTheScan) {
   }
   auto tok = tokenize::Tokenizer::Load(std::string(TELLTALE_TOKENIZE_TESTDATA) + "/byte_level.json");
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-  const Detector det = Detector::Create(KeyFromSeed(2), SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=1").value()).value();
-  ScanConfig cfg;
-  cfg.input.paths = {path};
-  cfg.tokenizer = *tok;
-  cfg.detectors = {&det};
-  cfg.threads = 2;
+  const Detector det = TestDetector(2);
+  const ScanConfig cfg = TwoWorkerConfig(path, *tok, &det);
   auto policy = [] {
     int p = -1;
     sched_param sp{};
