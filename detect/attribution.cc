@@ -23,8 +23,10 @@ StatusOr<Attribution> AttributeKeys(std::span<const Detector* const> detectors, 
     }
   }
   std::vector<double> log_p;
+  log_p.reserve(a.per_key.size());
   for (const Detection& det : a.per_key) log_p.push_back(det.log10_p / kLog10E);
-  for (double v : HolmAdjustLog(log_p)) a.holm_log10_p.push_back(v * kLog10E);
+  a.holm_log10_p = HolmAdjustLog(log_p);
+  for (double& v : a.holm_log10_p) v *= kLog10E;
   for (size_t k = 1; k < log_p.size(); ++k) {
     if (log_p[k] < log_p[a.best]) a.best = k;
   }

@@ -116,7 +116,21 @@ Status Detector::ScoreKeysInto(std::span<const Detector* const> detectors, std::
   auto mark_all = [&](int64_t i, int8_t mark) {
     for (size_t j = 0; j < keys; ++j) out[j].token_mask[static_cast<size_t>(i)] = mark;
   };
-  FingerprintSet seen;
+  // Per thread: a scan scores every short document, and a fresh table per
+  // document was a malloc, a memset and a free each time. A sink that scores
+  // again from inside this call gets a table of its own.
+  thread_local FingerprintSet thread_seen;
+  thread_local bool thread_seen_busy = false;
+  FingerprintSet nested_seen;
+  const bool use_thread_seen = !thread_seen_busy;
+  FingerprintSet& seen = use_thread_seen ? thread_seen : nested_seen;
+  struct BusyGuard {
+    bool active;
+    ~BusyGuard() {
+      if (active) thread_seen_busy = false;
+    }
+  } busy_guard{use_thread_seen};
+  thread_seen_busy = true;
   seen.Reset(static_cast<size_t>(n));
   // Scored positions are gathered 256 at a time on the stack and encrypted
   // in one batch per key; per-position values are kept only for window search.

@@ -22,6 +22,8 @@ class FingerprintSet {
   void Reset(size_t expected) {
     size_t cap = 16;
     while (cap < 4 * expected) cap <<= 1;
+    // A set reused across documents gives back what a long one made it take.
+    if (table_.capacity() > (size_t{1} << 16) && table_.capacity() > 8 * cap) std::vector<uint64_t>().swap(table_);
     if (table_.size() != cap) table_.assign(cap, 0);
     else std::fill(table_.begin(), table_.end(), 0);
     mask_ = cap - 1;

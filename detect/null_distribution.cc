@@ -78,7 +78,19 @@ std::vector<double> HolmAdjustLog(std::span<const double> log_p) {
   const size_t k = log_p.size();
   std::vector<size_t> order(k);
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return log_p[a] < log_p[b]; });
+  const auto less = [&](size_t a, size_t b) { return log_p[a] < log_p[b]; };
+  if (k <= 16) {
+    // A scan asks this for every document over a few keys: an insertion
+    // sort (stable, like stable_sort) without stable_sort's buffer.
+    for (size_t i = 1; i < k; ++i) {
+      const size_t x = order[i];
+      size_t j = i;
+      for (; j > 0 && less(x, order[j - 1]); --j) order[j] = order[j - 1];
+      order[j] = x;
+    }
+  } else {
+    std::stable_sort(order.begin(), order.end(), less);
+  }
   std::vector<double> adjusted(k);
   double running = kNegInf;
   for (size_t rank = 0; rank < k; ++rank) {

@@ -225,6 +225,35 @@ TEST(Detector, NullTailMemoAnswersExactlyTheQuestionAsked) {
   }
 }
 
+// The per-document dedup table is per thread; a tuple sink that scores
+// another document from inside the call must not disturb the outer one.
+TEST(Detector, ScoringFromInsideATupleSinkIsIndependent) {
+  const Detector a = MakeDetector(3, "kgw:gamma=0.25,h=1");
+  const Detector b = MakeDetector(4, "kgw:gamma=0.25,h=1");
+  const std::vector<const Detector*> both = {&a, &b};
+  std::vector<int32_t> outer(2000), inner(700);
+  for (size_t i = 0; i < outer.size(); ++i) outer[i] = static_cast<int32_t>((i * 7919) % 301);
+  for (size_t i = 0; i < inner.size(); ++i) inner[i] = static_cast<int32_t>((i * 104729) % 173);
+  DetectOptions opt;
+  opt.per_token = false;
+  const auto plain_outer = Detector::ScoreKeys(both, outer, opt).value();
+  const Detection plain_inner = a.Score(inner, opt).value();
+  int calls = 0;
+  const TupleSink sink = [&](std::span<const uint64_t>, std::span<const int32_t>) {
+    ++calls;
+    const Detection d = a.Score(inner, opt).value();
+    EXPECT_EQ(d.scored, plain_inner.scored);
+    EXPECT_EQ(d.score, plain_inner.score);
+  };
+  const auto nested = Detector::ScoreKeys(both, outer, opt, &sink).value();
+  EXPECT_GT(calls, 0);
+  for (size_t k = 0; k < both.size(); ++k) {
+    EXPECT_EQ(nested[k].scored, plain_outer[k].scored);
+    EXPECT_EQ(nested[k].score, plain_outer[k].score);
+    EXPECT_EQ(nested[k].log10_p, plain_outer[k].log10_p);
+  }
+}
+
 TEST(Attribution, PicksTheRightTenantAndAppliesHolm) {
   const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2").value();
   const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 3.0), 3).value();
