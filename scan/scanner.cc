@@ -87,6 +87,10 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
   }
   // Per thread so that its buffers are reused from document to document.
   thread_local tokenize::NormalizedText norm;
+  // ... but not a long document's, once a shorter one comes.
+  if (norm.text().capacity() > (size_t{4} << 20) && item.text.size() < norm.text().capacity() / 4) {
+    norm = tokenize::NormalizedText();
+  }
   if (Status st = ctx.normalizer->Apply(item.text, &norm); !st.ok()) {
     return ErrorResult(std::move(r), "normalization failed: " + st.message());
   }

@@ -103,28 +103,42 @@ Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* rep
     }
     s.pieces.swap(s.pre.tmp);
   }
+  // Tokens gather in s.outs a few thousand at a time and are then mapped in
+  // one pass: one call per token to OrigRange (and a flush per piece) cost
+  // more than the encoding of a memo hit, and the buffer stays small.
+  auto flush = [&] {
+    const size_t first = out->ids.size();
+    out->ids.resize(first + s.outs.size());
+    out->offsets.resize(first + s.outs.size());
+    uint32_t* ids = out->ids.data() + first;
+    TokenSpan* offsets = out->offsets.data() + first;
+    if (seg.identity()) {
+      // What OrigRange gives for an identity alignment.
+      const uint32_t base = seg.base();
+      for (const TokenOut& o : s.outs) {
+        *ids++ = o.id;
+        *offsets++ = {base + o.begin, base + std::max(o.begin, o.end)};
+      }
+    } else {
+      for (const TokenOut& o : s.outs) {
+        uint32_t ob, oe;
+        seg.OrigRange(o.begin, o.end, &ob, &oe);
+        *ids++ = o.id;
+        *offsets++ = {ob, oe};
+      }
+    }
+    s.outs.clear();
+  };
+  constexpr size_t kFlushTokens = 4096;
   s.outs.clear();
-  for (const Piece& p : s.pieces) TT_RETURN_IF_ERROR(model_.EncodePiece(t, p.begin, p.end, &s.bpe, &s.outs));
-  const size_t first = out->ids.size();
-  out->ids.resize(first + s.outs.size());
-  out->offsets.resize(first + s.outs.size());
-  uint32_t* ids = out->ids.data() + first;
-  TokenSpan* offsets = out->offsets.data() + first;
-  if (seg.identity()) {
-    // What OrigRange gives for an identity alignment, without a call per token.
-    const uint32_t base = seg.base();
-    for (const TokenOut& o : s.outs) {
-      *ids++ = o.id;
-      *offsets++ = {base + o.begin, base + std::max(o.begin, o.end)};
-    }
-  } else {
-    for (const TokenOut& o : s.outs) {
-      uint32_t ob, oe;
-      seg.OrigRange(o.begin, o.end, &ob, &oe);
-      *ids++ = o.id;
-      *offsets++ = {ob, oe};
-    }
+  for (const Piece& p : s.pieces) {
+    TT_RETURN_IF_ERROR(model_.EncodePiece(t, p.begin, p.end, &s.bpe, &s.outs));
+    if (s.outs.size() >= kFlushTokens) flush();
   }
+  flush();
+  // The buffers are kept for the next segment, but not a long segment's.
+  if (seg.text().capacity() > (size_t{4} << 20)) seg = NormalizedText();
+  if (s.pieces.capacity() > (size_t{1} << 20)) std::vector<Piece>().swap(s.pieces);
   return Status::Ok();
 }
 
