@@ -40,8 +40,8 @@ struct WorkerContext {
 // woken about once per batch. As ordinary threads each wake-up preempted a
 // worker in mid-slice (2,600 involuntary context switches in a two-worker
 // scan of 48 MB on two cores); under SCHED_BATCH a wake-up does not preempt,
-// the woken thread runs at the next scheduling point (250 switches, and 40%
-// less system time). They still get their fair share of the CPU. Only an
+// the woken thread runs at the next scheduling point (160-270 switches, and
+// 25-40% less system time). They still get their fair share of the CPU. Only an
 // ordinary (SCHED_OTHER) thread is changed, and it is restored on scope exit.
 class BatchScheduling {
  public:

@@ -21,7 +21,10 @@
 // partial. A sink error aborts the scan and is returned.
 //
 // Thread-safety: RunScan may be called from any one thread; the sink and the
-// progress callback run on that thread only.
+// progress callback run on that thread only. While the workers scan, that
+// thread (if it is SCHED_OTHER) and the reader run under SCHED_BATCH, so
+// their wake-ups do not preempt a worker; the caller's policy is restored
+// before the corpus test's Finish and before RunScan returns.
 #pragma once
 
 #include <atomic>

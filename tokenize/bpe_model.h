@@ -14,10 +14,10 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <tuple>
-#include <string_view>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 

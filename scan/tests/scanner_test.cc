@@ -100,7 +100,7 @@ TEST(ScannerTest, CallingThreadIsBatchScheduledOnlyDuringTheScan) {
     EXPECT_EQ(pthread_getschedparam(pthread_self(), &p, &sp), 0);
     return p;
   };
-  ASSERT_EQ(policy(), SCHED_OTHER);
+  if (policy() != SCHED_OTHER) GTEST_SKIP() << "the test runs under a non-default policy; RunScan leaves it alone";
   std::vector<int> in_sink;
   auto r = RunScan(cfg, [&](DocumentResult&&) { in_sink.push_back(policy()); return Status::Ok(); }, {});
   std::filesystem::remove(path);
