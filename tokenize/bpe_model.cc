@@ -32,26 +32,40 @@ Status BpeModel::AddToken(std::string bytes, uint32_t id, bool reachable) {
     present_.resize(id + 1, false);
   }
   if (present_[id]) return Status::InvalidArgument("token id " + std::to_string(id) + " appears twice");
-  if (reachable) {
-    auto [it, inserted] = ids_.emplace(bytes, id);
-    if (!inserted) {
-      // Duplicate strings exist in some real vocabularies; the lowest id
-      // wins, as in Hugging Face's reverse lookup.
-      it->second = std::min(it->second, id);
-    }
-  }
   tokens_[id] = std::move(bytes);
   present_[id] = true;
+  if (reachable) IndexToken(id);
   return Status::Ok();
 }
 
-uint32_t BpeModel::Find(std::string_view bytes) const {
-  if (index_.empty()) {
-    auto it = ids_.find(bytes);
-    return it == ids_.end() ? kNone : it->second;
+void BpeModel::IndexToken(uint32_t id) {
+  if ((index_used_ + 1) * 2 > index_.size()) {
+    std::vector<IndexSlot> old(std::max<size_t>(index_.size() * 2, 1024), IndexSlot{0, 0, 0});
+    old.swap(index_);
+    index_used_ = 0;
+    for (const IndexSlot& slot : old) {
+      if (slot.id1 != 0) IndexToken(slot.id1 - 1);
+    }
   }
+  const std::string& text = tokens_[id];
+  const size_t mask = index_.size() - 1;
+  const uint64_t head = LoadUpTo8(text.data(), std::min<size_t>(text.size(), 8));
+  size_t i = StringHash()(text) & mask;
+  for (; index_[i].id1 != 0; i = (i + 1) & mask) {
+    IndexSlot& slot = index_[i];
+    if (slot.len == text.size() && slot.head == head && tokens_[slot.id1 - 1] == text) {
+      slot.id1 = std::min(slot.id1, id + 1);
+      return;
+    }
+  }
+  index_[i] = IndexSlot{id + 1, static_cast<uint32_t>(text.size()), head};
+  ++index_used_;
+  max_token_len_ = std::max(max_token_len_, text.size());
+}
+
+uint32_t BpeModel::Find(std::string_view bytes) const {
   const size_t n = bytes.size();
-  if (n > max_token_len_) return kNone;
+  if (n > max_token_len_ || index_.empty()) return kNone;
   const uint64_t head = LoadUpTo8(bytes.data(), std::min<size_t>(n, 8));
   size_t mask = index_.size() - 1;
   for (size_t i = StringHash()(bytes) & mask;; i = (i + 1) & mask) {
@@ -112,16 +126,6 @@ Status BpeModel::Finalize() {
     size_t f = (Mix(slot.key) >> 32) & pair_filter_mask_;
     pair_filter_[f >> 6] |= uint64_t{1} << (f & 63);
   }
-  size_t icap = 16;
-  while (icap < ids_.size() * 2 + 16) icap <<= 1;
-  std::vector<IndexSlot> index(icap, IndexSlot{0, 0, 0});
-  max_token_len_ = 0;
-  for (const auto& [text, id] : ids_) {
-    size_t i = StringHash()(text) & (icap - 1);
-    while (index[i].id1 != 0) i = (i + 1) & (icap - 1);
-    index[i] = IndexSlot{id + 1, static_cast<uint32_t>(text.size()), LoadUpTo8(text.data(), std::min<size_t>(text.size(), 8))};
-    max_token_len_ = std::max(max_token_len_, text.size());
-  }
   have_byte_fallback_ = byte_fallback_;
   for (int b = 0; b < 256; ++b) {
     if (byte_level_) {
@@ -142,7 +146,6 @@ Status BpeModel::Finalize() {
   if (!byte_level_ && byte_fallback_ && !have_byte_fallback_ && unk_id_ == kNone) {
     return Status::InvalidArgument("byte_fallback is set but the vocabulary lacks <0x00>..<0xFF> tokens");
   }
-  index_ = std::move(index);
   bmp_ids_.clear();
   if (!byte_level_) {
     bmp_ids_.assign(0x10000, kNone);

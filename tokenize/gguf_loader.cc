@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "tokenize/known_patterns.h"
 #include "tokenize/tokenizer.h"

@@ -5,6 +5,7 @@
 // InvalidArgument naming the field.
 #include <nlohmann/json.hpp>
 
+#include "tokenize/hf_json_reader.h"
 #include "tokenize/tokenizer.h"
 #include "tokenize/utf8.h"
 
@@ -202,7 +203,8 @@ Status ReadDecoder(const json& j, const std::string& field, DecoderRules* d) {
   return Unsupported(field + ".type", "decoder \"" + type + "\"");
 }
 
-StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const json& root) {
+StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const HfJson& in) {
+  const json& root = in.root;
   if (!root.is_object()) return Bad("(root)", "not a JSON object");
   Tokenizer::Parts parts;
   parts.kind = "tokenizer.json";
@@ -210,7 +212,7 @@ StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const json& root) {
   if (model_it == root.end() || !model_it->is_object()) return Bad("model", "missing or not an object");
   const json& model = *model_it;
   std::string type = model.value("type", std::string("BPE"));
-  if (!model.contains("type") && !model.contains("merges")) return Bad("model.type", "missing");
+  if (!model.contains("type") && !in.has_merges && !model.contains("merges")) return Bad("model.type", "missing");
   if (type != "BPE") return Unsupported("model.type", "model \"" + type + "\"");
   if (model.contains("dropout") && !model["dropout"].is_null() &&
       !(model["dropout"].is_number() && model["dropout"].get<double>() == 0.0)) {
@@ -236,61 +238,65 @@ StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const json& root) {
   char32_t forward[256];
   ByteLevelAlphabet(forward);
 
-  auto vocab_it = model.find("vocab");
-  if (vocab_it == model.end() || !vocab_it->is_object()) return Bad("model.vocab", "missing or not an object");
-  if (vocab_it->empty()) return Bad("model.vocab", "empty");
+  if (!in.has_vocab) return Bad("model.vocab", "missing or not an object");
+  if (in.vocab.empty()) return Bad("model.vocab", "empty");
   // Field names are built only for an error: 10^5 tokens and merges.
   const auto vocab_field = [](const std::string& key) { return "model.vocab[\"" + key + "\"]"; };
-  // Merges name tokens by their JSON spelling; the keys live in `model`.
-  // Open addressing: 10^5-10^6 lookups at load, where std::unordered_map's
-  // node hops were a quarter of the load time.
+  // Merges name tokens by their JSON spelling. Open addressing: 10^5-10^6
+  // lookups at load, where std::unordered_map's node hops were a quarter of
+  // the load time. A slot holds the key's last entry (a repeated key keeps
+  // its last value, as in a JSON object), then that entry's token id.
+  constexpr uint32_t kAbsent = UINT32_MAX;
   std::vector<std::pair<std::string_view, uint32_t>> raw_ids;
   size_t raw_mask = 15;
-  while (raw_mask + 1 < vocab_it->size() * 2) raw_mask = raw_mask * 2 + 1;
-  raw_ids.assign(raw_mask + 1, {std::string_view(), UINT32_MAX});
+  while (raw_mask + 1 < in.vocab.size() * 2) raw_mask = raw_mask * 2 + 1;
+  raw_ids.assign(raw_mask + 1, {std::string_view(), kAbsent});
   const auto raw_slot = [&](std::string_view key) -> std::pair<std::string_view, uint32_t>& {
     for (size_t i = StringHash()(key) & raw_mask;; i = (i + 1) & raw_mask) {
       auto& slot = raw_ids[i];
-      if (slot.second == UINT32_MAX || slot.first == key) return slot;
+      if (slot.second == kAbsent || slot.first == key) return slot;
     }
   };
   const auto raw_id = [&](std::string_view key) { return raw_slot(key).second; };
+  for (uint32_t e = 0; e < in.vocab.size(); ++e) raw_slot(in.vocab[e].key) = {in.vocab[e].key, e};
   std::string converted;
-  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0) return Bad(vocab_field(it.key()), "id must be a non-negative integer");
-    if (it->get<int64_t>() >= (int64_t{1} << 30)) return Bad(vocab_field(it.key()), "id is too large");
-    const auto id = static_cast<uint32_t>(it->get<int64_t>());
+  for (uint32_t e = 0; e < in.vocab.size(); ++e) {
+    const HfVocabEntry& entry = in.vocab[e];
+    auto& slot = raw_slot(entry.key);
+    if (slot.second != e) continue;  // superseded by a later entry with this key
+    if (entry.id < 0) return Bad(vocab_field(entry.key), "id must be a non-negative integer");
+    if (entry.id >= (int64_t{1} << 30)) return Bad(vocab_field(entry.key), "id is too large");
+    const auto id = static_cast<uint32_t>(entry.id);
     // Tokens outside the byte-level alphabet (DeepSeek-V3 keeps its special
     // tokens in the vocabulary) can never come out of BPE.
-    const bool reachable = !byte_level || FromByteLevel(it.key(), forward, &converted);
-    Status s = m.AddToken(byte_level && reachable ? converted : it.key(), id, reachable);
-    if (!s.ok()) return Bad(vocab_field(it.key()), s.message());
-    raw_slot(it.key()) = {it.key(), id};
+    const bool reachable = !byte_level || FromByteLevel(entry.key, forward, &converted);
+    Status s = m.AddToken(byte_level && reachable ? converted : entry.key, id, reachable);
+    if (!s.ok()) return Bad(vocab_field(entry.key), s.message());
+    slot.second = id;
   }
 
-  auto merges_it = model.find("merges");
-  if (merges_it == model.end() || !merges_it->is_array()) return Bad("model.merges", "missing or not an array");
-  const json& merges = *merges_it;
-  for (size_t r = 0; r < merges.size(); ++r) {
+  if (!in.has_merges) return Bad("model.merges", "missing or not an array");
+  for (size_t r = 0; r < in.merges.size(); ++r) {
     const auto field = [r] { return "model.merges[" + std::to_string(r) + "]"; };
+    const HfMergeEntry& merge = in.merges[r];
     std::string_view a, b;
-    if (merges[r].is_string()) {
-      const std::string& line = merges[r].get_ref<const std::string&>();
+    if (merge.form == HfMergeEntry::Form::kLine) {
+      const std::string& line = merge.a;
       size_t sp = line.find(' ');
       if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos) {
         return Bad(field(), "\"" + line + "\" is not two space-separated tokens");
       }
       a = std::string_view(line).substr(0, sp);
       b = std::string_view(line).substr(sp + 1);
-    } else if (merges[r].is_array() && merges[r].size() == 2 && merges[r][0].is_string() && merges[r][1].is_string()) {
-      a = merges[r][0].get_ref<const std::string&>();
-      b = merges[r][1].get_ref<const std::string&>();
+    } else if (merge.form == HfMergeEntry::Form::kPair) {
+      a = merge.a;
+      b = merge.b;
     } else {
       return Bad(field(), "must be \"a b\" or [\"a\", \"b\"]");
     }
     const uint32_t ia = raw_id(a), ib = raw_id(b);
-    if (ia == UINT32_MAX) return Bad(field(), "token \"" + std::string(a) + "\" is not in model.vocab");
-    if (ib == UINT32_MAX) return Bad(field(), "token \"" + std::string(b) + "\" is not in model.vocab");
+    if (ia == kAbsent) return Bad(field(), "token \"" + std::string(a) + "\" is not in model.vocab");
+    if (ib == kAbsent) return Bad(field(), "token \"" + std::string(b) + "\" is not in model.vocab");
     Status s = m.AddMerge(ia, ib, static_cast<uint32_t>(r));
     if (!s.ok()) return Bad(field(), s.message() + " (\"" + std::string(a) + std::string(b) + "\")");
   }
@@ -299,7 +305,7 @@ StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const json& root) {
     if (!model["unk_token"].is_string()) return Bad("model.unk_token", "not a string");
     const std::string& unk = model["unk_token"].get_ref<const std::string&>();
     const uint32_t u = raw_id(unk);
-    if (u == UINT32_MAX) return Bad("model.unk_token", "\"" + unk + "\" is not in model.vocab");
+    if (u == kAbsent) return Bad("model.unk_token", "\"" + unk + "\" is not in model.vocab");
     m.set_unk(u, GetBool(model, "fuse_unk", false));
   }
 
@@ -328,10 +334,10 @@ StatusOr<std::shared_ptr<const Tokenizer>> ParseJson(const json& root) {
 }  // namespace
 
 StatusOr<std::shared_ptr<const Tokenizer>> Tokenizer::FromHuggingFaceJson(std::string_view text) {
-  json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return Status::InvalidArgument("tokenizer.json: not valid JSON");
+  HfJson in;
+  TT_RETURN_IF_ERROR(ReadHfJson(text, &in));
   try {
-    return ParseJson(root);
+    return ParseJson(in);
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("tokenizer.json: unexpected value type: ") + e.what());
   }
