@@ -22,6 +22,8 @@
 // token at load); pairs with other tokens run BPE on their bytes instead.
 #include <algorithm>
 #include <cstring>
+#include <system_error>
+#include <thread>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -80,25 +82,57 @@ void BpeModel::BuildBacktrack() {
   if (!byte_level_ || tokens_.empty()) return;
   const size_t n = tokens_.size();
   tree_.assign(n, TokenTree{0, kNone, kNone, kNone, 0, 0});
-  std::vector<uint32_t> valid, spelled;  // spelled: every reachable token
-  std::vector<bool> is_valid(n, false);
-  std::vector<uint32_t> syms;
-  for (uint32_t t = 0; t < n; ++t) {
-    if (!present_[t] || tokens_[t].empty() || Find(tokens_[t]) != t) continue;
-    spelled.push_back(t);
-    tree_[t].len = static_cast<uint32_t>(tokens_[t].size());
-    if (tokens_[t].size() > 1) {
-      uint32_t l, r, rank, merged;
-      if (!SlowBpe(tokens_[t], &syms, &l, &r) || syms.size() != 1 || syms[0] != t) continue;
-      if (!LookupPair(l, r, &rank, &merged)) continue;
-      tree_[t].rank = rank + 1;
-      tree_[t].left = l;
-      tree_[t].right = r;
-    } else if (byte_ids_[static_cast<unsigned char>(tokens_[t][0])] != t) {
-      continue;
+  std::vector<uint8_t> is_valid(n, 0);
+  // Each token's own BPE is independent of the others' and is most of the
+  // build (10^5 quadratic merge loops over a table that misses cache), so
+  // the ids are cut into contiguous ranges, one per thread; the ranges'
+  // lists are joined in order, as a single pass would make them.
+  struct Range {
+    uint32_t lo, hi;
+    std::vector<uint32_t> valid, spelled;  // spelled: every reachable token
+  };
+  const auto classify = [&](Range* range) {
+    std::vector<uint32_t> syms;
+    for (uint32_t t = range->lo; t < range->hi; ++t) {
+      if (!present_[t] || tokens_[t].empty() || Find(tokens_[t]) != t) continue;
+      range->spelled.push_back(t);
+      tree_[t].len = static_cast<uint32_t>(tokens_[t].size());
+      if (tokens_[t].size() > 1) {
+        uint32_t l, r, rank, merged;
+        if (!SlowBpe(tokens_[t], &syms, &l, &r) || syms.size() != 1 || syms[0] != t) continue;
+        if (!LookupPair(l, r, &rank, &merged)) continue;
+        tree_[t].rank = rank + 1;
+        tree_[t].left = l;
+        tree_[t].right = r;
+      } else if (byte_ids_[static_cast<unsigned char>(tokens_[t][0])] != t) {
+        continue;
+      }
+      is_valid[t] = 1;
+      range->valid.push_back(t);
     }
-    is_valid[t] = true;
-    valid.push_back(t);
+  };
+  const size_t workers = n < 8192 ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<Range> ranges(workers);
+  for (size_t k = 0; k < workers; ++k) {
+    ranges[k].lo = static_cast<uint32_t>(n * k / workers);
+    ranges[k].hi = static_cast<uint32_t>(n * (k + 1) / workers);
+  }
+  {
+    std::vector<std::thread> helpers;
+    for (size_t k = 1; k < workers; ++k) {
+      try {
+        helpers.emplace_back(classify, &ranges[k]);
+      } catch (const std::system_error&) {
+        classify(&ranges[k]);  // no thread to be had: do it here
+      }
+    }
+    classify(&ranges[0]);
+    for (std::thread& h : helpers) h.join();
+  }
+  std::vector<uint32_t> valid, spelled;
+  for (const Range& range : ranges) {
+    valid.insert(valid.end(), range.valid.begin(), range.valid.end());
+    spelled.insert(spelled.end(), range.spelled.begin(), range.spelled.end());
   }
   // A token is regular when every merge in its tree has a higher rank than
   // the merges below it, so the tree's merges fire in rank order; then

@@ -130,7 +130,9 @@ class BpeModel {
   // whose rank is rank_of[token]: tiktoken's and SPM's merge rule.
   void AddAllSplits(const std::vector<uint32_t>& rank_of);
   // Checks completeness (every byte has a token in byte-level models) and
-  // builds lookup tables.
+  // builds lookup tables. For a large byte-level vocabulary it runs the
+  // per-token part of the backtracking tables on up to 4 threads (joined
+  // before it returns; it falls back to this thread when none can start).
   Status Finalize();
 
   // --- queries ---
