@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,14 @@ BpeModel RandomModel(uint32_t seed, int merges, bool shuffled_ranks) {
   std::vector<std::string> text(256);
   for (int b = 0; b < 256; ++b) text[b] = std::string(1, static_cast<char>(b));
   std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  std::set<std::pair<uint32_t, uint32_t>> seen;
   uint32_t next_id = 256;
   while (static_cast<int>(pairs.size()) < merges) {
     uint32_t a = alphabet[rng() % alphabet.size()], b = alphabet[rng() % alphabet.size()];
-    if (std::find(pairs.begin(), pairs.end(), std::make_pair(a, b)) != pairs.end()) continue;
+    if (seen.count({a, b}) != 0) continue;
     std::string joined = text[a] + text[b];
     if (joined.size() > 12) continue;
+    seen.insert({a, b});
     uint32_t id = m.Find(joined);
     if (id == BpeModel::kNone) {
       id = next_id++;
@@ -118,6 +121,24 @@ TEST(BpeBacktrack, PairCheckAgreesWithTheMergeLoopOnEveryPair) {
 
 TEST(BpeBacktrack, MatchesTheMergeLoopWithRanksInMergeOrder) { ExpectSameAsMergeLoop(false); }
 TEST(BpeBacktrack, MatchesTheMergeLoopWithShuffledRanks) { ExpectSameAsMergeLoop(true); }
+
+// Past 8,192 tokens Finalize classifies tokens on several threads; the
+// tables must be the ones that make the encoder agree with the merge loop.
+TEST(BpeBacktrack, LargeVocabularyBuiltOnThreadsMatchesTheMergeLoop) {
+  BpeModel fast = RandomModel(4242, 9000, true);
+  ASSERT_GT(fast.size(), 8192u);
+  ASSERT_TRUE(fast.backtracking());
+  fast.set_backtrack_min_bytes(1);
+  BpeModel slow = fast;
+  slow.DisableBacktracking();
+  BpeModel::Scratch fs, ss;
+  std::mt19937 rng(99);
+  for (int k = 0; k < 3000; ++k) {
+    std::string s;
+    for (size_t i = 0, len = 1 + rng() % 60; i < len; ++i) s.push_back("abcd"[rng() % 4]);
+    ASSERT_EQ(Ids(fast, s, &fs), Ids(slow, s, &ss)) << "text '" << s << "'";
+  }
+}
 
 TEST(BpeBacktrack, OffForModelsThatAreNotByteLevel) {
   BpeModel m;
