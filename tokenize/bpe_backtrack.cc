@@ -156,7 +156,21 @@ void BpeModel::BuildBacktrack() {
   }
   // The trie spells every reachable token (for ignore_merges' whole-piece
   // rule); only valid ones are matches.
-  std::sort(spelled.begin(), spelled.end(), [&](uint32_t a, uint32_t b) { return tokens_[a] < tokens_[b]; });
+  // Byte order, compared on a big-endian 8-byte prefix first: 10^5 string
+  // compares through memcmp were a tenth of the build.
+  const auto prefix = [&](uint32_t t) {
+    const std::string& s = tokens_[t];
+    uint64_t key = 0;
+    for (size_t i = 0; i < 8; ++i) key = (key << 8) | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0u);
+    return key;
+  };
+  std::vector<std::pair<uint64_t, uint32_t>> keyed(spelled.size());
+  for (size_t i = 0; i < spelled.size(); ++i) keyed[i] = {prefix(spelled[i]), spelled[i]};
+  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return tokens_[a.second] < tokens_[b.second];  // zero padding ties "a" with "a\0": the strings decide
+  });
+  for (size_t i = 0; i < keyed.size(); ++i) spelled[i] = keyed[i].second;
   // Trie with each node's children contiguous and sorted by label, built
   // depth-first over the sorted token list.
   trie_.push_back(TrieNode{0, kNone, kNone, 0});
