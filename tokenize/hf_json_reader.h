@@ -15,6 +15,9 @@
 //  - an entry of the wrong type is passed on marked as such, so that the
 //    loader names it.
 // Invalid JSON gives InvalidArgument with the parser's position and reason.
+//
+// Ownership and thread-safety: ReadHfJson is reentrant; it replaces *out,
+// which the caller owns, and keeps no reference to `text`.
 #pragma once
 
 #include <nlohmann/json.hpp>
