@@ -67,12 +67,7 @@ class Handler {
 
   bool start_object(std::size_t) {
     if (mode_ == Mode::kDom) {
-      if (pending_ == Pending::kVocab) {
-        pending_ = Pending::kNone;
-        mode_ = Mode::kVocab;
-        out_->has_vocab = true;
-        return true;
-      }
+      if (pending_ == Pending::kVocab) return BeginCapture(Mode::kVocab, &out_->has_vocab);
       const bool is_model = pending_ == Pending::kModel;
       if (!Insert(json::object(), true)) return false;
       if (is_model) model_ = stack_.back();
@@ -83,12 +78,7 @@ class Handler {
 
   bool start_array(std::size_t) {
     if (mode_ == Mode::kDom) {
-      if (pending_ == Pending::kMerges) {
-        pending_ = Pending::kNone;
-        mode_ = Mode::kMerges;
-        out_->has_merges = true;
-        return true;
-      }
+      if (pending_ == Pending::kMerges) return BeginCapture(Mode::kMerges, &out_->has_merges);
       return Insert(json::array(), true);
     }
     if (mode_ == Mode::kMerges && skip_ == 0 && !pair_open_) {
@@ -114,6 +104,14 @@ class Handler {
  private:
   enum class Mode { kDom, kVocab, kMerges };
   enum class Pending { kNone, kModel, kVocab, kMerges };
+
+  // The value of model.vocab or model.merges opens: its entries go to `out_`.
+  bool BeginCapture(Mode mode, bool* has) {
+    pending_ = Pending::kNone;
+    mode_ = mode;
+    *has = true;
+    return true;
+  }
 
   void DropVocab() {
     out_->has_vocab = false;
