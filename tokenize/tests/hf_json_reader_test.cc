@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <random>
 #include <string>
 
 #include "common/file_io.h"
@@ -98,6 +99,151 @@ TEST(HfJsonReader, ALaterKeyReplacesAnEarlierOne) {
   ASSERT_EQ(in.merges.size(), 1u);
   EXPECT_EQ(in.merges[0].a, "b b");
   EXPECT_EQ(in.root, json::parse(R"({"model":{"vocab":"none"}})"));
+}
+
+// Random documents with repeated keys at every level and the captured
+// names in and out of place: rebuilt, they must equal json::parse's DOM.
+class RandomDoc {
+ public:
+  explicit RandomDoc(uint32_t seed) : rng_(seed) {}
+
+  // Appends with += only: GCC 12 warns falsely (-Wrestrict) on chains of
+  // string temporaries.
+  std::string Root() {
+    std::string s = "{";
+    for (int i = 0, n = 1 + Pick(4); i < n; ++i) {
+      if (i > 0) s += ',';
+      if (Pick(3) != 0) {
+        s += "\"model\":";
+        Model(&s);
+      } else {  // a name that is captured only under "model"
+        s += Pick(2) != 0 ? "\"vocab\":" : "\"merges\":";
+        Value(2, &s);
+      }
+    }
+    s += '}';
+    return s;
+  }
+
+ private:
+  int Pick(int n) { return static_cast<int>(rng_() % static_cast<uint32_t>(n)); }
+  void Key(std::string* s) {
+    static const char* const kKeys[] = {"\"model\"", "\"vocab\"", "\"merges\"", "\"type\"", "\"a\"", "\"b\\u00e9\""};
+    *s += kKeys[Pick(6)];
+  }
+  void Word(std::string* s) {
+    *s += "abc"[Pick(3)];
+    if (Pick(2) != 0) *s += "\\u0120";
+    *s += "de"[Pick(2)];
+  }
+  void QuotedWord(std::string* s) {
+    *s += '"';
+    Word(s);
+    *s += '"';
+  }
+  void Scalar(std::string* s) {
+    switch (Pick(6)) {
+      case 0: *s += "null"; break;
+      case 1: *s += Pick(2) != 0 ? "true" : "false"; break;
+      case 2: *s += std::to_string(Pick(1000) - 500); break;
+      case 3: *s += "2.5e3"; break;
+      default: QuotedWord(s); break;
+    }
+  }
+  void Value(int depth, std::string* s) {
+    if (depth == 0 || Pick(3) == 0) return Scalar(s);
+    const bool object = Pick(2) != 0;
+    *s += object ? '{' : '[';
+    for (int i = 0, n = Pick(4); i < n; ++i) {
+      if (i > 0) *s += ',';
+      if (object) {
+        Key(s);
+        *s += ':';
+      }
+      Value(depth - 1, s);
+    }
+    *s += object ? '}' : ']';
+  }
+  void Model(std::string* s) {
+    if (Pick(5) == 0) return Scalar(s);  // "model" that is not an object
+    *s += '{';
+    for (int i = 0, n = 1 + Pick(5); i < n; ++i) {
+      if (i > 0) *s += ',';
+      switch (Pick(4)) {
+        case 0:
+          *s += "\"vocab\":";
+          if (Pick(4) != 0) Vocab(s);
+          else Scalar(s);
+          break;
+        case 1:
+          *s += "\"merges\":";
+          if (Pick(4) != 0) Merges(s);
+          else Scalar(s);
+          break;
+        default:  // any other key (vocab and merges of the wrong type are case 0 and 1)
+          *s += Pick(2) != 0 ? "\"type\":" : "\"model\":";
+          if (Pick(2) != 0) {
+            Value(2, s);
+          } else {  // "vocab" one level too deep
+            *s += "{\"vocab\":";
+            Value(2, s);
+            *s += '}';
+          }
+          break;
+      }
+    }
+    *s += '}';
+  }
+  void Vocab(std::string* s) {
+    *s += '{';
+    for (int i = 0, n = Pick(6); i < n; ++i) {
+      if (i > 0) *s += ',';
+      QuotedWord(s);
+      *s += ':';
+      *s += std::to_string(Pick(50));
+    }
+    *s += '}';
+  }
+  void Merges(std::string* s) {
+    *s += '[';
+    for (int i = 0, n = Pick(6); i < n; ++i) {
+      if (i > 0) *s += ',';
+      if (Pick(2) != 0) {
+        *s += '"';
+        Word(s);
+        *s += ' ';
+        Word(s);
+        *s += '"';
+      } else {
+        *s += '[';
+        QuotedWord(s);
+        *s += ',';
+        QuotedWord(s);
+        *s += ']';
+      }
+    }
+    *s += ']';
+  }
+
+  std::mt19937 rng_;
+};
+
+TEST(HfJsonReader, RandomDocumentsRebuildTheirDom) {
+  size_t captured = 0;
+  for (uint32_t seed = 1; seed <= 3000; ++seed) {
+    const std::string text = RandomDoc(seed).Root();
+    HfJson in;
+    ASSERT_TRUE(ReadHfJson(text, &in).ok()) << text;
+    ASSERT_EQ(Rebuild(in), json::parse(text)) << text;
+    if (in.has_vocab) {
+      ASSERT_FALSE(in.root.at("model").contains("vocab")) << text;
+    }
+    if (in.has_merges) {
+      ASSERT_FALSE(in.root.at("model").contains("merges")) << text;
+    }
+    captured += in.has_vocab + in.has_merges;
+  }
+  EXPECT_GT(captured, 1500u) << "the captured paths must be well exercised";
 }
 
 TEST(HfJsonReader, InvalidJsonSaysWhere) {
