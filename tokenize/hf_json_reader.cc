@@ -25,16 +25,14 @@ class Handler {
   bool binary(json::binary_t&) { return Scalar(json(nullptr)); }  // not produced by text JSON
 
   bool string(std::string& v) {
-    if (mode_ == Mode::kDom) return Insert(json(std::move(v)), false);
-    if (skip_ > 0) return true;
-    if (mode_ == Mode::kVocab) {
-      out_->vocab.push_back({std::move(vocab_key_), HfVocabEntry::kNotAnInteger});
-    } else if (pair_open_) {
+    // Merge strings are the bulk of the file: moved, never wrapped in a json.
+    if (mode_ != Mode::kMerges || skip_ > 0) return Scalar(json(std::move(v)));
+    if (!pair_open_) {
+      out_->merges.push_back({HfMergeEntry::Form::kLine, std::move(v), {}});
+    } else {
       if (pair_count_ == 0) pair_.a = std::move(v);
       else if (pair_count_ == 1) pair_.b = std::move(v);
       ++pair_count_;
-    } else {
-      out_->merges.push_back({HfMergeEntry::Form::kLine, std::move(v), {}});
     }
     return true;
   }
