@@ -1,5 +1,7 @@
 #include "common/file_io.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,20 +25,30 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::Unavailable(OsError(what, path));
 }
 
-Status ReadAll(int fd, const std::string& path, size_t max_bytes, std::string* out) {
-  char buf[1 << 16];
+// Reads straight into *out, which grows by doubling (from `size_hint`, the
+// file's size when it has one, so a regular file is read with no regrowth:
+// each regrowth copied the bytes read so far into fresh pages).
+Status ReadAll(int fd, const std::string& path, size_t max_bytes, size_t size_hint, std::string* out) {
+  size_t used = out->size();
+  out->resize(std::max<size_t>(used + std::min(size_hint, max_bytes) + 1, used + (1 << 16)));
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (used == out->size()) out->resize(out->size() * 2);
+    ssize_t n = ::read(fd, out->data() + used, out->size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
+      out->resize(used);
       return ErrnoStatus("cannot read", path);
     }
-    if (n == 0) return Status::Ok();
-    if (out->size() + static_cast<size_t>(n) > max_bytes) {
+    if (n == 0) {
+      out->resize(used);
+      return Status::Ok();
+    }
+    used += static_cast<size_t>(n);
+    if (used > max_bytes) {
+      out->resize(used);
       return Status::InvalidArgument("file " + path + " is larger than the limit of " +
                                      std::to_string(max_bytes) + " bytes");
     }
-    out->append(buf, static_cast<size_t>(n));
   }
 }
 
@@ -57,17 +69,19 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   std::string out;
   if (path == "-") {
-    TT_RETURN_IF_ERROR(ReadAll(STDIN_FILENO, "<stdin>", max_bytes, &out));
+    TT_RETURN_IF_ERROR(ReadAll(STDIN_FILENO, "<stdin>", max_bytes, 0, &out));
     return out;
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open", path);
   struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  const bool have_stat = ::fstat(fd, &st) == 0;
+  if (have_stat && S_ISDIR(st.st_mode)) {
     ::close(fd);
     return Status::InvalidArgument(path + " is a directory, not a file");
   }
-  Status s = ReadAll(fd, path, max_bytes, &out);
+  const size_t hint = have_stat && S_ISREG(st.st_mode) && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  Status s = ReadAll(fd, path, max_bytes, hint, &out);
   ::close(fd);
   if (!s.ok()) return s;
   return out;
