@@ -40,7 +40,7 @@ Status BpeModel::AddToken(std::string bytes, uint32_t id, bool reachable) {
 
 void BpeModel::IndexToken(uint32_t id) {
   if ((index_used_ + 1) * 2 > index_.size()) {
-    std::vector<IndexSlot> old(std::max<size_t>(index_.size() * 2, 1024), IndexSlot{0, 0, 0});
+    HugePageVector<IndexSlot> old(std::max<size_t>(index_.size() * 2, 1024), IndexSlot{0, 0, 0});
     old.swap(index_);
     index_used_ = 0;
     for (const IndexSlot& slot : old) {

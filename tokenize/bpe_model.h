@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/huge_pages.h"
 #include "common/status.h"
 
 namespace telltale::tokenize {
@@ -103,7 +104,7 @@ class BpeModel {
     std::vector<Sym> syms;
     std::vector<Part> parts;
     std::vector<HeapEntry> heap;
-    std::vector<CacheSlot> cache;  // allocated on first use
+    HugePageVector<CacheSlot> cache;  // allocated on first use; huge pages: probed at random
     std::vector<uint32_t> track;   // backtracking encoder: tokens so far
     std::vector<uint64_t> alive;   // backtracking encoder: positions not yet proven dead
     // Direct-mapped memo of ValidPair: bit 63 set, bit 62 the answer, low
@@ -275,11 +276,11 @@ class BpeModel {
   // id (Hugging Face's reverse lookup). Grows the table at half load.
   void IndexToken(uint32_t id);
   size_t index_used_ = 0;
-  std::vector<IndexSlot> index_;
+  HugePageVector<IndexSlot> index_;  // huge pages: probed at random per piece
   size_t max_token_len_ = 0;
-  std::vector<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> pending_merges_;
+  HugePageVector<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> pending_merges_;
   std::string merge_buf_;  // a, b, rank, merged
-  std::vector<PairSlot> pairs_;
+  HugePageVector<PairSlot> pairs_;  // huge pages: probed at random per merge
   std::vector<uint64_t> pair_filter_;  // one bit per hash of every merge pair (~16 bits per merge)
   size_t pair_filter_mask_ = 0;
   size_t merge_count_ = 0;
