@@ -47,8 +47,9 @@ std::atomic<uint64_t> g_next_corpus_test_id{1};
 std::atomic<size_t> g_next_shard{0};  // numbers the threads that add records
 
 RecentTuple* RecentCache() {
-  thread_local std::unique_ptr<RecentTuple[]> cache(new RecentTuple[kRecentTuples]());
-  return cache.get();
+  // Huge pages: the slots are probed at random, one per tuple.
+  thread_local HugePageVector<RecentTuple> cache(kRecentTuples);
+  return cache.data();
 }
 
 // The top byte picks the partition; bits 16..31 are independent of it.
