@@ -143,6 +143,14 @@ Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* rep
 }
 
 StatusOr<Encoding> Tokenizer::Encode(std::string_view text, const EncodeOptions& options) const {
+  Encoding enc;
+  TT_RETURN_IF_ERROR(EncodeInto(text, &enc, options));
+  return enc;
+}
+
+Status Tokenizer::EncodeInto(std::string_view text, Encoding* out, const EncodeOptions& options) const {
+  out->ids.clear();
+  out->offsets.clear();
   if (text.size() >= UINT32_MAX) return Status::OutOfRange("text of " + std::to_string(text.size()) + " bytes exceeds the 4 GiB limit");
   // Valid UTF-8 (the common case) is encoded in place: only the segment
   // being encoded is copied, into a per-thread buffer.
@@ -151,7 +159,7 @@ StatusOr<Encoding> Tokenizer::Encode(std::string_view text, const EncodeOptions&
   if (valid != text.size()) repaired = Repair(text, valid);
   const NormalizedText* alignment = repaired ? &*repaired : nullptr;
   const std::string_view t = repaired ? std::string_view(repaired->text()) : text;
-  Encoding enc;
+  Encoding& enc = *out;
   enc.ids.reserve(text.size() / 3 + 8);
   enc.offsets.reserve(text.size() / 3 + 8);
   size_t at = 0, pos, len;
@@ -164,8 +172,7 @@ StatusOr<Encoding> Tokenizer::Encode(std::string_view text, const EncodeOptions&
     enc.offsets.push_back({ob, oe});
     at = pos + len;
   }
-  TT_RETURN_IF_ERROR(EncodeSegment(t, alignment, static_cast<uint32_t>(at), static_cast<uint32_t>(t.size()), &enc));
-  return enc;
+  return EncodeSegment(t, alignment, static_cast<uint32_t>(at), static_cast<uint32_t>(t.size()), &enc);
 }
 
 StatusOr<std::vector<Encoding>> Tokenizer::EncodeBatch(const std::vector<std::string_view>& texts, unsigned threads,

@@ -73,6 +73,11 @@ class Tokenizer {
   static StatusOr<std::shared_ptr<const Tokenizer>> FromGguf(std::string_view data);
 
   StatusOr<Encoding> Encode(std::string_view text, const EncodeOptions& options = {}) const;
+  // Encode into *out, replacing its contents but keeping its vectors'
+  // capacity: a caller that encodes many short documents reuses one
+  // Encoding and allocates nothing per document. On failure *out holds an
+  // unspecified prefix of the encoding.
+  Status EncodeInto(std::string_view text, Encoding* out, const EncodeOptions& options = {}) const;
   // Encodes every text on up to `threads` threads (0: hardware concurrency).
   StatusOr<std::vector<Encoding>> EncodeBatch(const std::vector<std::string_view>& texts, unsigned threads,
                                               const EncodeOptions& options = {}) const;

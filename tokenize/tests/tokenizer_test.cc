@@ -120,6 +120,32 @@ TEST(TokenizerTest, InvalidUtf8BecomesReplacementCharacter) {
   EXPECT_EQ(enc->offsets.front().begin, 0u);
 }
 
+// One Encoding reused across documents (as a scan's workers do): long then
+// short then invalid UTF-8 then special tokens, each equal to a fresh Encode,
+// never a leftover of the one before.
+TEST(TokenizerTest, EncodeIntoReusesStorageAndEqualsEncode) {
+  for (const std::string name : {"byte_level.json", "sentencepiece.json"}) {
+    auto tok = LoadFixture(name);
+    ASSERT_NE(tok, nullptr);
+    std::string long_text;
+    for (int i = 0; i < 200; ++i) long_text += "word" + std::to_string(i * 31) + " and more, ";
+    const std::vector<std::string> texts = {long_text, "hi", "", "a\xFF\xE4\xBD" "b", "x <|endoftext|> y", "hi"};
+    Encoding reused;
+    for (const std::string& text : texts) {
+      ASSERT_TRUE(tok->EncodeInto(text, &reused).ok()) << name;
+      auto fresh = tok->Encode(text);
+      ASSERT_TRUE(fresh.ok());
+      EXPECT_EQ(reused.ids, fresh->ids) << name << ": " << text.size() << " bytes";
+      ASSERT_EQ(reused.offsets.size(), fresh->offsets.size());
+      for (size_t i = 0; i < reused.offsets.size(); ++i) {
+        EXPECT_EQ(reused.offsets[i].begin, fresh->offsets[i].begin);
+        EXPECT_EQ(reused.offsets[i].end, fresh->offsets[i].end);
+      }
+    }
+    EXPECT_GE(reused.ids.capacity(), long_text.size() / 3);  // the storage was kept
+  }
+}
+
 TEST(TokenizerTest, BatchEqualsSequential) {
   auto tok = LoadFixture("byte_level.json");
   std::vector<std::string> texts;
