@@ -26,5 +26,9 @@ struct Attribution {
 // by one (then `sink` must be null).
 StatusOr<Attribution> AttributeKeys(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
                                     const DetectOptions& options, const TupleSink* sink = nullptr);
+// The same into *out, reusing its vectors' storage (a scan attributes
+// millions of short documents). On failure *out is unspecified.
+Status AttributeKeysInto(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
+                         const DetectOptions& options, const TupleSink* sink, Attribution* out);
 
 }  // namespace telltale

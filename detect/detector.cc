@@ -63,6 +63,12 @@ StatusOr<Detection> Detector::Score(std::span<const int32_t> tokens, const Detec
   return d;
 }
 
+Status Detector::ScoreKeysInto(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
+                               const DetectOptions& opt, const TupleSink* sink, std::vector<Detection>* out) {
+  out->resize(detectors.size());
+  return ScoreKeysInto(detectors, tokens, opt, sink, out->data());
+}
+
 StatusOr<std::vector<Detection>> Detector::ScoreKeys(std::span<const Detector* const> detectors,
                                                      std::span<const int32_t> tokens, const DetectOptions& opt,
                                                      const TupleSink* sink) {

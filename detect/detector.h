@@ -129,6 +129,10 @@ class Detector {
   static StatusOr<std::vector<Detection>> ScoreKeys(std::span<const Detector* const> detectors,
                                                     std::span<const int32_t> tokens, const DetectOptions& options,
                                                     const TupleSink* sink = nullptr);
+  // ScoreKeys into *out, resized to the key count; the Detections are reset
+  // but the vector's storage is reused (a scan scores millions of documents).
+  static Status ScoreKeysInto(std::span<const Detector* const> detectors, std::span<const int32_t> tokens,
+                              const DetectOptions& options, const TupleSink* sink, std::vector<Detection>* out);
 
   // The positions Score would consider, in order, before dedup: past the
   // prompt, not an ignored id, with enough context. Key-independent (the

@@ -75,11 +75,20 @@ double LogGammaUpperTail(double s, int64_t n) {
 }
 
 std::vector<double> HolmAdjustLog(std::span<const double> log_p) {
+  std::vector<double> adjusted(log_p.size());
+  HolmAdjustLogInto(log_p, adjusted.data());
+  return adjusted;
+}
+
+void HolmAdjustLogInto(std::span<const double> log_p, double* adjusted) {
   const size_t k = log_p.size();
-  std::vector<size_t> order(k);
+  constexpr size_t kSmall = 16;
+  size_t small_order[kSmall];
+  std::vector<size_t> large_order(k > kSmall ? k : 0);
+  const std::span<size_t> order(k > kSmall ? large_order.data() : small_order, k);
   std::iota(order.begin(), order.end(), size_t{0});
   const auto less = [&](size_t a, size_t b) { return log_p[a] < log_p[b]; };
-  if (k <= 16) {
+  if (k <= kSmall) {
     // A scan asks this for every document over a few keys: an insertion
     // sort (stable, like stable_sort) without stable_sort's buffer.
     for (size_t i = 1; i < k; ++i) {
@@ -91,14 +100,12 @@ std::vector<double> HolmAdjustLog(std::span<const double> log_p) {
   } else {
     std::stable_sort(order.begin(), order.end(), less);
   }
-  std::vector<double> adjusted(k);
   double running = kNegInf;
   for (size_t rank = 0; rank < k; ++rank) {
     const double v = std::min(0.0, std::log(static_cast<double>(k - rank)) + log_p[order[rank]]);
     running = std::max(running, v);
     adjusted[order[rank]] = running;
   }
-  return adjusted;
 }
 
 }  // namespace telltale

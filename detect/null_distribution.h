@@ -30,5 +30,9 @@ double LogGammaUpperTail(double s, int64_t n);
 // Holm's step-down adjustment of K natural-log p-values (family-wise error
 // control over the K keys tried). Returns adjusted log p-values in input order.
 std::vector<double> HolmAdjustLog(std::span<const double> log_p);
+// The same into adjusted[0, log_p.size()), allocating nothing for up to 16
+// keys (a scan adjusts every document's few keys). `adjusted` may be
+// log_p's own storage: each value is read before it is overwritten.
+void HolmAdjustLogInto(std::span<const double> log_p, double* adjusted);
 
 }  // namespace telltale

@@ -271,6 +271,42 @@ TEST(Attribution, PicksTheRightTenantAndAppliesHolm) {
   EXPECT_FALSE(AttributeKeys({}, doc, {}).ok());
 }
 
+// A scan reuses one Attribution per thread: each call must equal a fresh
+// AttributeKeys whatever the previous call left, including a different key
+// count, per-token output and mixed schemes.
+TEST(Attribution, IntoReusedAcrossCallsEqualsFreshCalls) {
+  const SchemeSpec spec = SchemeSpec::Parse("kgw:gamma=0.25,delta=2").value();
+  const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 3.0), 3).value();
+  const Watermarker wm = Watermarker::Create(FixedKey(20), spec).value();
+  std::vector<Detector> owned;
+  for (uint8_t seed : {10, 20, 30}) owned.push_back(Detector::Create(FixedKey(seed), spec).value());
+  const Detector other = MakeDetector(20, "kgw:gamma=0.5,h=1");
+  const std::vector<const Detector*> three = {&owned[0], &owned[1], &owned[2]};
+  const std::vector<const Detector*> one = {&owned[2]};
+  const std::vector<const Detector*> mixed = {&owned[1], &other};
+  DetectOptions per_token;
+  per_token.per_token = true;
+  Attribution reused;
+  int round = 0;
+  for (const auto* keys : {&three, &one, &mixed, &three}) {
+    for (const DetectOptions& opt : {DetectOptions{}, per_token}) {
+      const std::vector<int32_t> doc = Generate(lm, &wm, 60 + 40 * round, static_cast<uint64_t>(round + 1));
+      ++round;
+      ASSERT_TRUE(AttributeKeysInto(*keys, doc, opt, nullptr, &reused).ok());
+      const Attribution fresh = AttributeKeys(*keys, doc, opt).value();
+      EXPECT_EQ(reused.best, fresh.best);
+      EXPECT_EQ(reused.holm_log10_p, fresh.holm_log10_p);
+      ASSERT_EQ(reused.per_key.size(), fresh.per_key.size());
+      for (size_t j = 0; j < fresh.per_key.size(); ++j) {
+        EXPECT_EQ(reused.per_key[j].scored, fresh.per_key[j].scored);
+        EXPECT_EQ(reused.per_key[j].score, fresh.per_key[j].score);
+        EXPECT_EQ(reused.per_key[j].log10_p, fresh.per_key[j].log10_p);
+        EXPECT_EQ(reused.per_key[j].token_mask, fresh.per_key[j].token_mask);
+      }
+    }
+  }
+}
+
 TEST(Detector, GumbelScoresAreExponentialUnderTheKey) {
   const SchemeSpec spec = SchemeSpec::Parse("gumbel:h=1").value();
   const SimulatedLm lm = SimulatedLm::Create(5000, SimulatedLm::ExponentForEntropy(5000, 3.0), 3).value();

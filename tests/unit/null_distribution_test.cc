@@ -111,5 +111,21 @@ TEST(Holm, StepDownAdjustment) {
   EXPECT_EQ(capped[1], 0.0);
 }
 
+// The allocation-free form, in place and out of place, on both sides of its
+// 16-key stack buffer and with ties (which must keep input order).
+TEST(Holm, IntoMatchesTheVectorFormInPlaceAndForManyKeys) {
+  for (size_t k : {size_t{1}, size_t{2}, size_t{16}, size_t{17}, size_t{100}}) {
+    std::vector<double> lp(k);
+    for (size_t j = 0; j < k; ++j) lp[j] = -static_cast<double>((j * 7919) % 13) * 0.7 - 0.01;
+    const std::vector<double> want = HolmAdjustLog(lp);
+    std::vector<double> out(k, 99.0);
+    HolmAdjustLogInto(lp, out.data());
+    EXPECT_EQ(out, want) << k;
+    std::vector<double> in_place = lp;
+    HolmAdjustLogInto(in_place, in_place.data());
+    EXPECT_EQ(in_place, want) << k;
+  }
+}
+
 }  // namespace
 }  // namespace telltale
