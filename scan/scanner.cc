@@ -94,9 +94,20 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
   if (Status st = ctx.normalizer->Apply(item.text, &norm); !st.ok()) {
     return ErrorResult(std::move(r), "normalization failed: " + st.message());
   }
-  StatusOr<tokenize::Encoding> enc = ctx.config->tokenizer->Encode(norm.text());
-  if (!enc.ok()) return ErrorResult(std::move(r), "tokenization failed: " + enc.status().message());
-  std::vector<int32_t> tokens(enc->ids.size());
+  // The encoding, token ids and attribution are per thread too: short
+  // documents made their allocations a visible part of the scan.
+  thread_local tokenize::Encoding encoding;
+  thread_local std::vector<int32_t> tokens;
+  thread_local Attribution attribution;
+  if (encoding.ids.capacity() > (size_t{1} << 20) && item.text.size() < encoding.ids.capacity()) {
+    encoding = tokenize::Encoding();
+    tokens = std::vector<int32_t>();
+  }
+  if (Status st = ctx.config->tokenizer->EncodeInto(norm.text(), &encoding); !st.ok()) {
+    return ErrorResult(std::move(r), "tokenization failed: " + st.message());
+  }
+  const tokenize::Encoding* enc = &encoding;
+  tokens.resize(enc->ids.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (enc->ids[i] > static_cast<uint32_t>(INT32_MAX)) {
       return ErrorResult(std::move(r), "token id " + std::to_string(enc->ids[i]) + " does not fit the detector");
@@ -113,9 +124,12 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
     corpus_fps.insert(corpus_fps.end(), fps.begin(), fps.end());
     corpus_ids.insert(corpus_ids.end(), ids.begin(), ids.end());
   };
-  StatusOr<Attribution> att =
-      AttributeKeys(ctx.config->detectors, tokens, ctx.detect, ctx.fused_corpus ? &collect : nullptr);
-  if (!att.ok()) return ErrorResult(std::move(r), "detection failed: " + att.status().message());
+  if (Status st = AttributeKeysInto(ctx.config->detectors, tokens, ctx.detect, ctx.fused_corpus ? &collect : nullptr,
+                                    &attribution);
+      !st.ok()) {
+    return ErrorResult(std::move(r), "detection failed: " + st.message());
+  }
+  const Attribution* att = &attribution;
   const Status corpus_status =
       ctx.fused_corpus
           ? ctx.corpus->AddScoredTuples(corpus_fps, corpus_ids, static_cast<uint64_t>(att->per_key[0].candidates))
@@ -132,6 +146,7 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
   r.log10_p_raw = best.log10_p;
   r.decision_log10_p = DecisionLog10P(*att, ctx.detect.window_search);
   r.detected = r.decision_log10_p <= ctx.log10_alpha;
+  r.keys.reserve(att->per_key.size());
   for (size_t k = 0; k < att->per_key.size(); ++k) {
     r.keys.push_back({att->per_key[k].log10_p, att->holm_log10_p[k]});
   }
