@@ -123,11 +123,12 @@ class LineRecordReader final : public RecordReader {
       return true;
     }
     JsonFieldPath::Result f = path_->Extract(line);
-    const std::string field = "field '" + path_->dotted() + "'";
+    // Only problems name the field: no string to build per document.
+    auto field = [&] { return "field '" + path_->dotted() + "'"; };
     switch (f.outcome) {
       case JsonFieldPath::Outcome::kString:
         if (f.value.empty()) {
-          SetProblem(item, ItemKind::kSkipped, n, field + " is an empty string", consumed);
+          SetProblem(item, ItemKind::kSkipped, n, field() + " is an empty string", consumed);
           return true;
         }
         item->kind = ItemKind::kDocument;
@@ -137,17 +138,17 @@ class LineRecordReader final : public RecordReader {
         item->text = std::move(f.value);
         return true;
       case JsonFieldPath::Outcome::kNull:
-        SetProblem(item, ItemKind::kSkipped, n, field + " is null", consumed);
+        SetProblem(item, ItemKind::kSkipped, n, field() + " is null", consumed);
         return true;
       case JsonFieldPath::Outcome::kWrongType:
         SetProblem(item, ItemKind::kError, n,
-                   field + " is " + (f.detail == "array" || f.detail == "object" ? "an " : "a ") + f.detail +
+                   field() + " is " + (f.detail == "array" || f.detail == "object" ? "an " : "a ") + f.detail +
                        ", not a string",
                    consumed);
         return true;
       case JsonFieldPath::Outcome::kMissing:
         SetProblem(item, ItemKind::kError, n,
-                   "no " + field + (f.detail.empty() ? "" : " (" + f.detail + ")"), consumed);
+                   "no " + field() + (f.detail.empty() ? "" : " (" + f.detail + ")"), consumed);
         return true;
       case JsonFieldPath::Outcome::kParseError:
         SetProblem(item, ItemKind::kError, n, f.detail, consumed);
