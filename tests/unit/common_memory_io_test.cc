@@ -1,14 +1,13 @@
 // HugePageAllocator and ReadFile: the pieces of common/ that the tokenizer
 // and the corpus test lean on for speed must stay correct at their edges.
 #include <cstdint>
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "common/file_io.h"
 #include "common/huge_pages.h"
+#include "test_util.h"
 
 namespace telltale {
 namespace {
@@ -45,16 +44,9 @@ TEST(HugePageAllocator, ImpossibleSizesThrowInsteadOfWrapping) {
 
 class ReadFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/telltale-readfile-XXXXXX";
-    int fd = mkstemp(tmpl);
-    ASSERT_GE(fd, 0);
-    ::close(fd);
-    path_ = tmpl;
-  }
-  void TearDown() override { std::remove(path_.c_str()); }
   void Write(const std::string& bytes) { ASSERT_TRUE(WriteFileAtomically(path_, bytes).ok()); }
-  std::string path_;
+  testing::TempDir dir_;
+  const std::string path_ = dir_.File("data.bin");
 };
 
 TEST_F(ReadFileTest, ReadsEveryByteOfSmallEmptyAndLargeFiles) {
