@@ -85,34 +85,33 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
     return ErrorResult(std::move(r), "document of " + std::to_string(item.text.size()) +
                                          " bytes is too large to tokenize (limit 4 GiB)");
   }
-  // Per thread so that its buffers are reused from document to document.
+  // Per thread so that their buffers are reused from document to document
+  // (with short documents the allocations were a visible part of the scan)...
   thread_local tokenize::NormalizedText norm;
-  // ... but not a long document's, once a shorter one comes.
+  thread_local tokenize::Encoding encoding;
+  thread_local std::vector<int32_t> tokens;
+  thread_local Attribution attribution;
+  // ... but not a long document's, once a shorter one comes. The encoding
+  // holds at most one token per byte of the normalized text, so it is only
+  // large where `norm` is.
   if (norm.text().capacity() > (size_t{4} << 20) && item.text.size() < norm.text().capacity() / 4) {
     norm = tokenize::NormalizedText();
+    encoding = tokenize::Encoding();
+    tokens = std::vector<int32_t>();
   }
   if (Status st = ctx.normalizer->Apply(item.text, &norm); !st.ok()) {
     return ErrorResult(std::move(r), "normalization failed: " + st.message());
   }
-  // The encoding, token ids and attribution are per thread too: short
-  // documents made their allocations a visible part of the scan.
-  thread_local tokenize::Encoding encoding;
-  thread_local std::vector<int32_t> tokens;
-  thread_local Attribution attribution;
-  if (encoding.ids.capacity() > (size_t{1} << 20) && item.text.size() < encoding.ids.capacity()) {
-    encoding = tokenize::Encoding();
-    tokens = std::vector<int32_t>();
-  }
   if (Status st = ctx.config->tokenizer->EncodeInto(norm.text(), &encoding); !st.ok()) {
     return ErrorResult(std::move(r), "tokenization failed: " + st.message());
   }
-  const tokenize::Encoding* enc = &encoding;
-  tokens.resize(enc->ids.size());
+  const tokenize::Encoding& enc = encoding;
+  tokens.resize(enc.ids.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (enc->ids[i] > static_cast<uint32_t>(INT32_MAX)) {
-      return ErrorResult(std::move(r), "token id " + std::to_string(enc->ids[i]) + " does not fit the detector");
+    if (enc.ids[i] > static_cast<uint32_t>(INT32_MAX)) {
+      return ErrorResult(std::move(r), "token id " + std::to_string(enc.ids[i]) + " does not fit the detector");
     }
-    tokens[i] = static_cast<int32_t>(enc->ids[i]);
+    tokens[i] = static_cast<int32_t>(enc.ids[i]);
   }
   // One pass over the document gives every key's detection and the corpus
   // test's tuples (when the corpus test can take them that way).
@@ -129,26 +128,26 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
       !st.ok()) {
     return ErrorResult(std::move(r), "detection failed: " + st.message());
   }
-  const Attribution* att = &attribution;
+  const Attribution& att = attribution;
   const Status corpus_status =
       ctx.fused_corpus
-          ? ctx.corpus->AddScoredTuples(corpus_fps, corpus_ids, static_cast<uint64_t>(att->per_key[0].candidates))
+          ? ctx.corpus->AddScoredTuples(corpus_fps, corpus_ids, static_cast<uint64_t>(att.per_key[0].candidates))
           : ctx.corpus->AddDocument(tokens, ctx.detect);
   if (!corpus_status.ok()) return ErrorResult(std::move(r), "corpus test failed: " + corpus_status.message());
-  const Detection& best = att->per_key[att->best];
-  r.best_key = static_cast<int>(att->best);
+  const Detection& best = att.per_key[att.best];
+  r.best_key = static_cast<int>(att.best);
   r.tokens = best.tokens;
   r.scored = best.scored;
   r.score = best.score;
   r.expected = best.expected;
   r.z = best.z;
-  r.log10_p = att->holm_log10_p[att->best];
+  r.log10_p = att.holm_log10_p[att.best];
   r.log10_p_raw = best.log10_p;
-  r.decision_log10_p = DecisionLog10P(*att, ctx.detect.window_search);
+  r.decision_log10_p = DecisionLog10P(att, ctx.detect.window_search);
   r.detected = r.decision_log10_p <= ctx.log10_alpha;
-  r.keys.reserve(att->per_key.size());
-  for (size_t k = 0; k < att->per_key.size(); ++k) {
-    r.keys.push_back({att->per_key[k].log10_p, att->holm_log10_p[k]});
+  r.keys.reserve(att.per_key.size());
+  for (size_t k = 0; k < att.per_key.size(); ++k) {
+    r.keys.push_back({att.per_key[k].log10_p, att.holm_log10_p[k]});
   }
   if (best.window) {
     const WindowMatch& w = *best.window;
@@ -158,7 +157,7 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
   // Token byte ranges in the original text: tokenizer offsets are into the
   // normalized text, and the normalizer's alignment maps those back.
   auto orig = [&](size_t i, uint32_t* b, uint32_t* e) {
-    const tokenize::TokenSpan s = enc->offsets[i];
+    const tokenize::TokenSpan s = enc.offsets[i];
     if (s.end > s.begin) {
       norm.OrigRange(s.begin, s.end, b, e);
     } else {
@@ -187,7 +186,7 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
         DetectOptions with_marks = ctx.detect;
         with_marks.per_token = true;
         with_marks.window_search = false;
-        StatusOr<Detection> scored = ctx.config->detectors[att->best]->Score(tokens, with_marks);
+        StatusOr<Detection> scored = ctx.config->detectors[att.best]->Score(tokens, with_marks);
         if (!scored.ok()) return ErrorResult(std::move(r), "detection failed: " + scored.status().message());
         again = std::move(*scored);
         marks = &again->token_mask;
