@@ -216,6 +216,9 @@ class JsonScanner {
         if (target) r_->value.reserve(static_cast<size_t>(e_ - p_));
         if (!String(target ? &r_->value : nullptr)) return false;
         if (target) {
+          // A short field early in a long line: give the rest back, so that a
+          // document in flight (or kept for the report) holds only its text.
+          if (r_->value.capacity() > 2 * r_->value.size() + 4096) r_->value.shrink_to_fit();
           r_->outcome = JsonFieldPath::Outcome::kString;
           r_->detail.clear();
         } else {
