@@ -288,22 +288,57 @@ void BpeModel::MergeHeap(Scratch* s) const {
   for (int32_t i = 0; i >= 0 && n > 0; i = syms[i].next) parts.push_back({syms[i].id, syms[i].begin, syms[i].len, 0, 0});
 }
 
-Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end, Scratch* s,
+namespace {
+
+// Appends the memoized tokens of `piece` (at `begin`) when `slot` holds it.
+template <class Slot>
+bool MemoHit(const Slot& slot, std::string_view piece, uint32_t begin, std::vector<TokenOut>* out) {
+  if (slot.key_len != piece.size() || !BytesEqual(slot.key, piece.data(), piece.size())) return false;
+  uint32_t at = begin;
+  const size_t last = slot.count - 1u;
+  for (size_t k = 0; k < last; ++k) {
+    out->push_back({slot.ids[k], at, at + slot.lens[k]});
+    at += slot.lens[k];
+  }
+  out->push_back({slot.ids[last], at, begin + static_cast<uint32_t>(piece.size())});
+  return true;
+}
+
+// Stores `piece`'s tokens when they fit the slot and tile the piece (which
+// is what MemoHit rebuilds); anything else is simply not memoized.
+template <class Slot>
+void MemoStore(Slot* slot, std::string_view piece, uint32_t begin, const TokenOut* toks, size_t n) {
+  if (n == 0 || n > Slot::kTokMax || piece.size() > Slot::kKeyMax) return;
+  uint32_t at = begin;
+  for (size_t k = 0; k < n; ++k) {
+    if (toks[k].begin != at || toks[k].end < at) return;
+    at = toks[k].end;
+  }
+  if (at != begin + piece.size()) return;
+  slot->key_len = static_cast<uint8_t>(piece.size());
+  std::memcpy(slot->key, piece.data(), piece.size());
+  slot->count = static_cast<uint8_t>(n);
+  for (size_t k = 0; k < n; ++k) slot->ids[k] = toks[k].id;
+  for (size_t k = 0; k + 1 < n; ++k) slot->lens[k] = static_cast<uint8_t>(toks[k].end - toks[k].begin);
+}
+
+}  // namespace
+
+Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end, size_t hash, Scratch* s,
                              std::vector<TokenOut>* out) const {
   std::string_view piece = text.substr(begin, end - begin);
   if (piece.empty()) return Status::Ok();
-  Scratch::CacheSlot* slot = nullptr;
-  if (piece.size() <= Scratch::kKeyMax) {
-    if (s->cache.empty()) s->ClearCache();
-    slot = &s->cache[StringHash()(piece) & (Scratch::kCacheSlots - 1)];
-    if (slot->key_len == piece.size() && BytesEqual(slot->key, piece.data(), piece.size())) {
-      uint32_t at = begin;
-      for (uint8_t k = 0; k < slot->count; ++k) {
-        out->push_back({slot->ids[k], at, at + slot->lens[k]});
-        at += slot->lens[k];
-      }
-      return Status::Ok();
+  Scratch::ShortSlot* short_slot = nullptr;
+  Scratch::LongSlot* long_slot = nullptr;
+  if (piece.size() <= Scratch::LongSlot::kKeyMax && s->use_memo) {
+    if (s->short_memo.empty()) s->ClearCache();
+    if (piece.size() <= Scratch::ShortSlot::kKeyMax) {
+      short_slot = &s->short_memo[hash & (Scratch::kShortSlots - 1)];
+      if (MemoHit(*short_slot, piece, begin, out)) return Status::Ok();
     }
+    // A short piece of more than 3 tokens lives in the long tier.
+    long_slot = &s->long_memo[hash & (Scratch::kLongSlots - 1)];
+    if (MemoHit(*long_slot, piece, begin, out)) return Status::Ok();
   }
   size_t first_out = out->size();
   uint32_t whole = kNone;
@@ -324,16 +359,12 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     else MergeHeap(s);
     for (const auto& p : s->parts) out->push_back({p.id, p.begin, p.begin + p.len});
   }
-  size_t produced = out->size() - first_out;
-  if (slot != nullptr && produced <= Scratch::kTokMax) {
-    slot->key_len = static_cast<uint8_t>(piece.size());
-    std::memcpy(slot->key, piece.data(), piece.size());
-    slot->count = static_cast<uint8_t>(produced);
-    for (size_t k = 0; k < produced; ++k) {
-      const TokenOut& o = (*out)[first_out + k];
-      slot->ids[k] = o.id;
-      slot->lens[k] = static_cast<uint8_t>(o.end - o.begin);
-    }
+  const size_t produced = out->size() - first_out;
+  const TokenOut* toks = out->data() + first_out;
+  if (short_slot != nullptr && produced <= Scratch::ShortSlot::kTokMax) {
+    MemoStore(short_slot, piece, begin, toks, produced);
+  } else if (long_slot != nullptr) {
+    MemoStore(long_slot, piece, begin, toks, produced);
   }
   return Status::Ok();
 }
