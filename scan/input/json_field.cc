@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cmath>
 #include <cstdlib>
@@ -212,8 +213,9 @@ class JsonScanner {
         bool target = on && depth == comps_.size();
         // The decoded string is at most what is left of the line: one
         // allocation instead of a regrowth at every escape (English JSONL
-        // has a few \n or \" per document).
-        if (target) r_->value.reserve(static_cast<size_t>(e_ - p_));
+        // has a few \n or \" per document). At least 1 KiB, so that the
+        // buffers a scan recycles (scan/buffer_pool.h) fit most documents.
+        if (target) r_->value.reserve(std::max<size_t>(static_cast<size_t>(e_ - p_), 1024));
         if (!String(target ? &r_->value : nullptr)) return false;
         if (target) {
           // A short field early in a long line: give the rest back, so that a
@@ -508,9 +510,16 @@ StatusOr<JsonFieldPath> JsonFieldPath::Parse(std::string_view dotted) {
 
 JsonFieldPath::Result JsonFieldPath::Extract(std::string_view text) const {
   Result r;
-  JsonScanner scanner(text, components_, indexes_, &r);
-  if (scanner.Run()) return r;
-  return ExtractReference(text);
+  ExtractInto(text, &r);
+  return r;
+}
+
+void JsonFieldPath::ExtractInto(std::string_view text, Result* out) const {
+  out->outcome = Outcome::kMissing;
+  out->value.clear();
+  out->detail.clear();
+  JsonScanner scanner(text, components_, indexes_, out);
+  if (!scanner.Run()) *out = ExtractReference(text);
 }
 
 JsonFieldPath::Result JsonFieldPath::ExtractReference(std::string_view text) const {

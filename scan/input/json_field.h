@@ -37,6 +37,10 @@ class JsonFieldPath {
   // does not accept (malformed JSON, a BOM, nesting deeper than 256) goes
   // through ExtractReference() instead, which gives the error message.
   Result Extract(std::string_view json) const;
+  // The same into *out, whose storage is reused: a reader that keeps one
+  // Result (and swaps the value out) allocates nothing per line once its
+  // buffers have grown.
+  void ExtractInto(std::string_view json, Result* out) const;
   // nlohmann's SAX parser: the reference the fast scanner must agree with
   // (tested differentially).
   Result ExtractReference(std::string_view json) const;

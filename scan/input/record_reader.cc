@@ -122,7 +122,10 @@ class LineRecordReader final : public RecordReader {
       SetProblem(item, ItemKind::kSkipped, n, "blank line", consumed);
       return true;
     }
-    JsonFieldPath::Result f = path_->Extract(line);
+    // The decoded field trades buffers with the item: the caller's spare
+    // storage (scanner.cc recycles documents' buffers) decodes the next line.
+    JsonFieldPath::Result& f = field_;
+    path_->ExtractInto(line, &f);
     // Only problems name the field: no string to build per document.
     auto field = [&] { return "field '" + path_->dotted() + "'"; };
     switch (f.outcome) {
@@ -135,7 +138,7 @@ class LineRecordReader final : public RecordReader {
         item->line = n;
         item->reason.clear();
         item->input_bytes = consumed;
-        item->text = std::move(f.value);
+        item->text.swap(f.value);
         return true;
       case JsonFieldPath::Outcome::kNull:
         SetProblem(item, ItemKind::kSkipped, n, field() + " is null", consumed);
@@ -162,6 +165,7 @@ class LineRecordReader final : public RecordReader {
   LineReader lines_;
   uint64_t max_;
   const JsonFieldPath* path_;
+  JsonFieldPath::Result field_;
   bool done_ = false;
 };
 
