@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -14,6 +13,7 @@
 
 #include "detect/attribution.h"
 #include "detect/detection_report.h"
+#include "scan/buffer_pool.h"
 
 namespace telltale::scan {
 namespace {
@@ -21,6 +21,36 @@ namespace {
 struct Work {
   uint64_t seq;
   InputItem item;
+};
+
+// The reader-to-workers queue, a ring. A std::deque allocated a block every
+// three items on the reader and freed it on a worker; the scan never queues
+// more than its in-flight bound, so the ring is sized once (and grows, should
+// that ever change).
+class WorkQueue {
+ public:
+  explicit WorkQueue(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {}
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  Work& front() { return slots_[head_]; }
+  void pop_front() {
+    head_ = (head_ + 1) % slots_.size();
+    --size_;
+  }
+  void push_back(Work&& w) {
+    if (size_ == slots_.size()) {
+      std::vector<Work> grown(2 * slots_.size());
+      for (size_t i = 0; i < size_; ++i) grown[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+      slots_.swap(grown);
+      head_ = 0;
+    }
+    slots_[(head_ + size_) % slots_.size()] = std::move(w);
+    ++size_;
+  }
+
+ private:
+  std::vector<Work> slots_;
+  size_t head_ = 0, size_ = 0;
 };
 
 // Everything a worker needs, shared read-only.
@@ -68,7 +98,8 @@ DocumentResult ErrorResult(DocumentResult r, const std::string& reason) {
   return r;
 }
 
-DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
+// `spare_keys`: recycled storage for the result's key scores (BufferPool).
+DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item, std::vector<std::vector<KeyScore>>* spare_keys) {
   DocumentResult r;
   r.index = item.index;
   r.source = std::move(item.source);
@@ -145,6 +176,7 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item) {
   r.log10_p_raw = best.log10_p;
   r.decision_log10_p = DecisionLog10P(att, ctx.detect.window_search);
   r.detected = r.decision_log10_p <= ctx.log10_alpha;
+  BufferPool::Reuse(spare_keys, &r.keys);
   r.keys.reserve(att.per_key.size());
   for (size_t k = 0; k < att.per_key.size(); ++k) {
     r.keys.push_back({att.per_key[k].log10_p, att.holm_log10_p[k]});
@@ -258,7 +290,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
   const uint64_t batch_bytes = std::clamp<uint64_t>(max_in_flight_bytes / 4, 1, kBatchBytes);
   std::mutex mu;
   std::condition_variable work_cv, result_cv, space_cv;
-  std::deque<Work> queue;
+  WorkQueue queue(max_in_flight);
   // Results wait for their turn in a ring indexed by sequence number: the
   // reader never lets a sequence number get max_in_flight ahead of the next
   // one to emit, so slots are never shared.
@@ -269,6 +301,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
   Status reader_status = Status::Ok();
   std::atomic<uint64_t> disk_bytes{0};
   std::atomic<size_t> queued{0};  // queue.size(), readable without the lock
+  BufferPool pool(max_in_flight);  // guarded by mu
   const uint64_t total_disk = source->total_bytes_hint();
 
   std::thread reader([&] {
@@ -278,6 +311,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
     // not wait for the next one. Whenever the workers have run dry, the batch
     // goes at once.
     const bool batch_reads = total_disk > 0;
+    std::vector<std::string> texts, sources;  // taken from the pool
     std::vector<InputItem> pending;
     uint64_t pending_bytes = 0;
     auto hand_over = [&]() -> bool {  // false once the scan is aborted
@@ -288,6 +322,8 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
                          (in_flight_bytes == 0 || in_flight_bytes + pending_bytes <= max_in_flight_bytes));
       });
       if (abort) return false;
+      pool.TakeTexts(&texts);
+      pool.TakeSources(&sources);
       for (InputItem& item : pending) queue.push_back(Work{next_seq++, std::move(item)});
       queued.store(queue.size(), std::memory_order_relaxed);
       in_flight_bytes += pending_bytes;
@@ -304,6 +340,8 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
         break;
       }
       InputItem item;
+      BufferPool::Reuse(&texts, &item.text);
+      BufferPool::Reuse(&sources, &item.source);
       StatusOr<bool> more = source->Next(&item);
       if (!more.ok()) {
         hand_over();
@@ -336,6 +374,7 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
     workers.emplace_back([&] {
       std::vector<Work> batch;
       std::vector<std::pair<uint64_t, DocumentResult>> done;
+      std::vector<std::vector<KeyScore>> keys;  // taken from the pool
       for (;;) {
         batch.clear();
         {
@@ -350,10 +389,12 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
             queue.pop_front();
           }
           queued.store(queue.size(), std::memory_order_relaxed);
+          pool.TakeKeys(&keys);
         }
         done.clear();
-        for (Work& w : batch) done.emplace_back(w.seq, ProcessItem(wctx, std::move(w.item)));
+        for (Work& w : batch) done.emplace_back(w.seq, ProcessItem(wctx, std::move(w.item), &keys));
         std::lock_guard<std::mutex> lock(mu);
+        for (Work& w : batch) pool.GiveText(std::move(w.item.text));
         bool wake = false;
         for (auto& [seq, r] : done) {
           wake |= seq == next_emit;
@@ -398,9 +439,13 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
     }
   };
   while (sink_status.ok()) {
-    in_order.clear();
     {
       std::unique_lock<std::mutex> lock(mu);
+      for (DocumentResult& r : in_order) {
+        pool.GiveSource(std::move(r.source));
+        pool.GiveKeys(std::move(r.keys));
+      }
+      in_order.clear();
       if (emitted_bytes > 0) {
         in_flight_bytes -= emitted_bytes;
         emitted_bytes = 0;

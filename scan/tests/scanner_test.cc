@@ -110,5 +110,58 @@ TEST(ScannerTest, CallingThreadIsBatchScheduledOnlyDuringTheScan) {
   EXPECT_EQ(policy(), SCHED_OTHER);
 }
 
+// Documents' buffers are recycled (scan/buffer_pool.h): a text decoded into
+// the storage of a longer one, a path copied into an old path's, key scores
+// into an old result's. Every result must still be its own document's: sizes
+// from 1 byte to past the pool's 64 KiB limit, in an order that makes long
+// and short documents follow each other, at 1 and 3 workers.
+TEST(ScannerTest, RecycledBuffersNeverCarryAnotherDocument) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("telltale_scanner_recycled_documents_" + std::to_string(::getpid()) + ".jsonl"))
+          .string();
+  std::vector<std::string> docs;
+  for (int d = 0; d < 600; ++d) {
+    const size_t len = d % 50 == 7 ? (70u << 10) + d : d % 3 == 0 ? 1 + d % 7 : d % 3 == 1 ? 2000 + 37 * d : 90 + d;
+    std::string text(len, 'a');
+    for (size_t i = 0; i < len; ++i) text[i] = static_cast<char>('a' + (i * 7 + d * 13 + i / 5) % 26);
+    docs.push_back(std::move(text));
+  }
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (const std::string& d : docs) out << "{\"text\":\"" << d << "\"}\n";
+  }
+  auto tok = tokenize::Tokenizer::Load(std::string(TELLTALE_TOKENIZE_TESTDATA) + "/byte_level.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  const Detector det = TestDetector(3);
+  // Kept texts go to the sink, not back to the pool: both ways.
+  for (const auto& [threads, keep_text] : {std::pair{1u, false}, std::pair{3u, false}, std::pair{3u, true}}) {
+    ScanConfig cfg = TwoWorkerConfig(path, *tok, &det);
+    cfg.threads = threads;
+    cfg.keep_text = keep_text;
+    std::vector<DocumentResult> got;
+    // A copy: what the sink leaves in the result (path, key scores) is recycled.
+    auto r = RunScan(cfg, [&](DocumentResult&& d) { got.push_back(d); return Status::Ok(); }, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(got.size(), docs.size());
+    for (size_t i = 0; i < docs.size(); ++i) {
+      const DocumentResult& d = got[i];
+      ASSERT_EQ(d.kind, ResultKind::kDocument) << i << ": " << d.reason;
+      EXPECT_EQ(d.source, path) << i;
+      EXPECT_EQ(d.line, i + 1);
+      EXPECT_EQ(d.bytes, docs[i].size()) << i;
+      if (keep_text) {
+        EXPECT_EQ(d.text, docs[i]) << "document " << i << " at " << threads << " workers";
+      }
+      auto enc = (*tok)->Encode(docs[i]);
+      ASSERT_TRUE(enc.ok());
+      EXPECT_EQ(static_cast<size_t>(d.tokens), enc->ids.size()) << i;
+      ASSERT_EQ(d.keys.size(), 1u) << i;
+      const Detection one = det.Score(std::vector<int32_t>(enc->ids.begin(), enc->ids.end()), cfg.detect).value();
+      EXPECT_EQ(d.keys[0].log10_p, one.log10_p) << i;
+    }
+  }
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace telltale::scan
