@@ -22,7 +22,9 @@ std::vector<std::string> Alphabet() {
   std::vector<std::string> a;
   for (int c = 0; c < 128; ++c) a.push_back(std::string(1, static_cast<char>(c)));
   for (const char* s : {"'", "'", "'", " ", " ", " ", "  ", "\n", "\r\n", "\t", "s", "S", "t", "T", "re", "rE", "VE",
-                        "ll", "lL", "m", "D", "/", "1", "22", "333", "ab", "AB", "Ab", "aB", "x", "Q", ".", "!?"}) {
+                        "ll", "lL", "m", "D", "/", "1", "22", "333", "ab", "AB", "Ab", "aB", "x", "Q", ".", "!?",
+                        // Letter runs across the fast path's 16-byte steps.
+                        "abcdefghijklmnop", "QRSTUVWXYZabcdefghijk", "Zz@`[{"}) {
     a.push_back(s);
   }
   for (const char* s : {"\xC3\xA9", "\xC3\x89", "\xC5\xBF", "\xE2\x84\xAA", "\xCC\x81", "\xC2\xA0", "\xC2\x85",
