@@ -136,6 +136,32 @@ void ExpectSameDetection(const Detection& a, const Detection& b) {
   for (size_t i = 0; i < a.spans.size(); ++i) EXPECT_EQ(a.spans[i].begin, b.spans[i].begin);
 }
 
+// Up to 16 keys sum on the stack, more on the heap: both give each key's Score.
+TEST(Detector, ScoreKeysWithMoreKeysThanTheInlineSums) {
+  const SimulatedLm lm = SimulatedLm::Create(300, SimulatedLm::ExponentForEntropy(300, 2.0), 5).value();
+  for (const char* spec_str : {"kgw:gamma=0.25,delta=2,h=1", "gumbel:h=2"}) {
+    const SchemeSpec spec = SchemeSpec::Parse(spec_str).value();
+    const Watermarker wm = Watermarker::Create(FixedKey(5), spec).value();
+    const std::vector<int32_t> doc = Generate(lm, &wm, 400, 3);
+    for (size_t n : {1u, 16u, 17u, 40u}) {
+      std::vector<Detector> owned;
+      for (size_t k = 0; k < n; ++k) owned.push_back(Detector::Create(FixedKey(static_cast<uint8_t>(k + 1)), spec).value());
+      std::vector<const Detector*> ds;
+      for (const Detector& d : owned) ds.push_back(&d);
+      const std::vector<Detection> all = Detector::ScoreKeys(ds, doc, {}).value();
+      ASSERT_EQ(all.size(), n);
+      for (size_t j = 0; j < n; ++j) {
+        SCOPED_TRACE(std::string(spec_str) + ", key " + std::to_string(j) + " of " + std::to_string(n));
+        ExpectSameDetection(all[j], ds[j]->Score(doc, {}).value());
+      }
+      // Key 5 (FixedKey(5)) generated the text: it stands out whenever present.
+      if (n >= 5) {
+        EXPECT_LT(all[4].log10_p, -5.0) << spec_str;
+      }
+    }
+  }
+}
+
 // ScoreKeys shares the key-independent work between keys; each key's result
 // must still equal its own Score, for every scheme, dedup mode and option,
 // and the sink must see exactly the tuples that were scored.
