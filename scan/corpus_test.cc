@@ -238,6 +238,34 @@ Status CorpusTest::AddScoredTuples(std::span<const uint64_t> fingerprints, std::
   return AddRecords(&local, candidates);
 }
 
+namespace {
+
+// In-place radix partition of [b, e) by the top fingerprint byte (American
+// flag sort, one level): O(n), no second buffer, so no fresh pages to fault
+// in. Returns the kPartitions + 1 bounds, as offsets from `origin`.
+std::vector<size_t> PartitionInPlace(Record* origin, Record* b, Record* e) {
+  constexpr int kParts = CorpusTest::kPartitions;
+  std::vector<size_t> start(kParts + 1, 0);
+  for (const Record* r = b; r != e; ++r) ++start[static_cast<size_t>(CorpusTest::PartitionOf(r->fp)) + 1];
+  start[0] = static_cast<size_t>(b - origin);
+  for (int p = 0; p < kParts; ++p) start[p + 1] += start[p];
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  for (int bucket = 0; bucket < kParts; ++bucket) {
+    while (next[bucket] < start[bucket + 1]) {
+      Record r = origin[next[bucket]];
+      int pb = CorpusTest::PartitionOf(r.fp);
+      while (pb != bucket) {  // carry r to its bucket, picking up what was there
+        std::swap(r, origin[next[pb]++]);
+        pb = CorpusTest::PartitionOf(r.fp);
+      }
+      origin[next[bucket]++] = r;
+    }
+  }
+  return start;
+}
+
+}  // namespace
+
 Status CorpusTest::AddRecords(std::vector<Record>* local, uint64_t candidates) {
   // Recent repeats (within the document and across this thread's previous
   // documents) are dropped here already: less to buffer, lock for and sort.
@@ -283,37 +311,18 @@ Status CorpusTest::AppendLocked(std::span<const Record> records) {
   }
   buffer_.insert(buffer_.end(), records.begin(), records.end());
   buffer_records_ += records.size();
-  if (buffer_records_ >= buffer_cap_) TT_RETURN_IF_ERROR(CompactLocked());
+  if (buffer_records_ >= buffer_cap_) return CompactLocked();
+  // The tail is partitioned while it is still in cache: at Finish the whole
+  // buffer (tens of MB) was partitioned at once, with a cache miss per swap,
+  // while the workers had nothing left to do.
+  if (buffer_.size() - partitioned_ >= kPartitionChunk) {
+    Record* origin = buffer_.data();
+    buffer_bounds_.push_back(PartitionInPlace(origin, origin + partitioned_, origin + buffer_.size()));
+    partitioned_ = buffer_.size();
+  }
   return Status::Ok();
 }
 
-namespace {
-
-// In-place radix partition of [b, e) by the top fingerprint byte (American
-// flag sort, one level): O(n), no second buffer, so no fresh pages to fault
-// in. Returns the kPartitions + 1 bounds, as offsets from `origin`.
-std::vector<size_t> PartitionInPlace(Record* origin, Record* b, Record* e) {
-  constexpr int kParts = CorpusTest::kPartitions;
-  std::vector<size_t> start(kParts + 1, 0);
-  for (const Record* r = b; r != e; ++r) ++start[static_cast<size_t>(CorpusTest::PartitionOf(r->fp)) + 1];
-  start[0] = static_cast<size_t>(b - origin);
-  for (int p = 0; p < kParts; ++p) start[p + 1] += start[p];
-  std::vector<size_t> next(start.begin(), start.end() - 1);
-  for (int bucket = 0; bucket < kParts; ++bucket) {
-    while (next[bucket] < start[bucket + 1]) {
-      Record r = origin[next[bucket]];
-      int pb = CorpusTest::PartitionOf(r.fp);
-      while (pb != bucket) {  // carry r to its bucket, picking up what was there
-        std::swap(r, origin[next[pb]++]);
-        pb = CorpusTest::PartitionOf(r.fp);
-      }
-      origin[next[bucket]++] = r;
-    }
-  }
-  return start;
-}
-
-}  // namespace
 
 void CorpusTest::PartitionBufferLocked(unsigned threads) {
   // Each partition's range is sorted later by whoever consumes it, so
@@ -321,26 +330,34 @@ void CorpusTest::PartitionBufferLocked(unsigned threads) {
   // cut into that many chunks, each partitioned on its own (at Finish this
   // pass was serial: 3% of a two-worker scan's wall time on 48 MB); a
   // partition is then the union of its ranges in every chunk.
-  const size_t n = buffer_.size();
+  // Only the tail that AppendLocked has not partitioned yet.
+  const size_t first = partitioned_, n = buffer_.size() - first;
+  if (n == 0) return;
   const size_t chunks = std::max<size_t>(1, std::min<size_t>(threads, n / 65536));
-  buffer_bounds_.assign(chunks, {});
+  const size_t old = buffer_bounds_.size();
+  buffer_bounds_.resize(old + chunks);
   Record* origin = buffer_.data();
+  Record* tail = origin + first;
   auto run = [&](size_t c) {
-    buffer_bounds_[c] = PartitionInPlace(origin, origin + n * c / chunks, origin + n * (c + 1) / chunks);
+    buffer_bounds_[old + c] = PartitionInPlace(origin, tail + n * c / chunks, tail + n * (c + 1) / chunks);
   };
   std::vector<std::thread> pool;
   for (size_t c = 1; c < chunks; ++c) pool.emplace_back(run, c);
   run(0);
   for (std::thread& t : pool) t.join();
+  partitioned_ = buffer_.size();
 }
 
 Status CorpusTest::CompactLocked() {
   PartitionBufferLocked(1);
+  std::vector<Record> fresh;
   for (int p = 0; p < kPartitions; ++p) {
-    Record* b = buffer_.data() + buffer_bounds_[0][p];
-    Record* e = buffer_.data() + buffer_bounds_[0][p + 1];
-    if (b == e) continue;
-    std::vector<Record> fresh(b, e);
+    fresh.clear();
+    for (const std::vector<size_t>& bounds : buffer_bounds_) {
+      fresh.insert(fresh.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(bounds[p]),
+                   buffer_.begin() + static_cast<std::ptrdiff_t>(bounds[p + 1]));
+    }
+    if (fresh.empty()) continue;
     SortUniqueRecords(&fresh);
     std::vector<Record>& run = runs_[p];
     std::vector<Record> merged;
@@ -352,6 +369,7 @@ Status CorpusTest::CompactLocked() {
   }
   buffer_.clear();  // keeps the reserved capacity for the next round
   buffer_bounds_.clear();
+  partitioned_ = 0;
   buffer_records_ = 0;
   const uint64_t run_cap = (options_.memory_limit_bytes - options_.memory_limit_bytes / 4) / sizeof(Record);
   if (run_records_ > run_cap) TT_RETURN_IF_ERROR(SpillLocked());

@@ -157,7 +157,8 @@ class CorpusTest {
   // Appends to buffer_ and compacts when it is full.
   Status AppendLocked(std::span<const Record> records);
   Status CompactLocked();
-  // Partitions buffer_ in place on up to `threads` threads (buffer_bounds_).
+  // Partitions what AppendLocked left of buffer_ in place, on up to
+  // `threads` threads (buffer_bounds_).
   void PartitionBufferLocked(unsigned threads);
   Status SpillLocked();
   Status EnsureSpillDirLocked();
@@ -184,9 +185,14 @@ class CorpusTest {
   mutable std::mutex mu_;
   std::vector<std::vector<Record>> runs_;     // per partition: sorted, unique
   HugePageVector<Record> buffer_;             // new tuples, unsorted; huge pages: fewer faults as it fills
-  // After PartitionBufferLocked: per chunk of buffer_, partition p's range
+  // Per partitioned chunk of buffer_ (the first partitioned_ records; all of
+  // them after PartitionBufferLocked), partition p's range
   // is [bounds[p], bounds[p + 1]).
   std::vector<std::vector<size_t>> buffer_bounds_;
+  size_t partitioned_ = 0;
+  // AppendLocked partitions the buffer's tail once it holds this many
+  // records (768 KiB: in cache from being appended, and few chunks to gather).
+  static constexpr size_t kPartitionChunk = size_t{1} << 16;
   uint64_t run_records_ = 0, buffer_records_ = 0;
   std::string spill_path_;                    // private directory, "" until the first spill
   struct SpillFile {

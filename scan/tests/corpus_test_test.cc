@@ -269,6 +269,61 @@ TEST(CorpusTest, ChunkedPartitionAtFinishEqualsSerial) {
   ExpectSameResult(s, c);
 }
 
+// The buffer is partitioned in 64k-record chunks as it fills, compacted into
+// runs when full, and spilled when the runs outgrow memory. Against a
+// reference that skips all of that (every tuple, one sort, the public scoring
+// pieces), with budgets that make each path run several times.
+TEST(CorpusTest, PartitionedChunksCompactionAndSpillEqualOneSortOfEveryTuple) {
+  const SchemeSpec spec = SchemeSpec::Parse("gumbel:h=1").value();
+  Detector a = Detector::Create(KeyFromSeed(12), spec).value();
+  Detector b = Detector::Create(KeyFromSeed(13), spec).value();
+  const std::vector<const Detector*> dets = {&a, &b};
+  auto docs = RandomDocs(2000, 200, 30000, 15);  // ~400k tuples, some repeated
+  for (int i = 0; i < 300; ++i) docs.push_back(docs[static_cast<size_t>(i) * 5]);
+  // The reference.
+  std::vector<std::vector<CorpusRecord>> parts(CorpusTest::kPartitions);
+  uint64_t seen = 0;
+  for (const auto& d : docs) {
+    const std::vector<ScoringTuple> tuples = a.ScoringTuples(d, {}).value();
+    for (const ScoringTuple& t : tuples) {
+      const uint64_t fp = TupleFingerprint(t.context, t.token);
+      parts[static_cast<size_t>(CorpusTest::PartitionOf(fp))].push_back({fp, static_cast<uint32_t>(t.token)});
+      ++seen;
+    }
+  }
+  std::vector<uint64_t> unique(CorpusTest::kPartitions);
+  std::vector<std::vector<double>> sums(CorpusTest::kPartitions);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    CorpusTest::SortUniqueRecords(&parts[p]);
+    unique[p] = parts[p].size();
+    CorpusTest::ScoreRecords(dets, parts[p], &sums[p]);
+  }
+  const CorpusTestResult want = CorpusTest::ResultFromPartitions(dets, docs.size(), seen, unique, sums);
+  ASSERT_GT(want.unique_tuples, 300000u);
+  // 1 GiB: chunks only. 8 MiB: a 174k-record buffer (two chunks, then a
+  // compaction), runs that stay in memory. 4 MiB: a chunk, compactions and a
+  // spill. 2 MiB: a buffer below one chunk, compactions and spills.
+  for (uint64_t budget : {uint64_t{1} << 30, uint64_t{8} << 20, uint64_t{4} << 20, uint64_t{2} << 20}) {
+    CorpusTestOptions o;
+    o.threads = 2;
+    o.memory_limit_bytes = budget;
+    o.spill_dir = FreshDir("chunks");
+    auto ct = CorpusTest::Create(dets, o).value();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = static_cast<size_t>(t); i < docs.size(); i += 2) EXPECT_TRUE(ct->AddDocument(docs[i], {}).ok());
+      });
+    }
+    for (auto& th : threads) th.join();
+    if (budget <= (uint64_t{4} << 20)) {
+      EXPECT_GT(ct->spill_files(), 0u);
+    }
+    SCOPED_TRACE("budget " + std::to_string(budget));
+    ExpectSameResult(ct->Finish().value(), want);
+  }
+}
+
 // The scanner's path: tuples handed over by Detector::ScoreKeys give the same
 // corpus result as AddDocument, from any thread.
 TEST(CorpusTest, ScoredTuplesEqualAddDocument) {
