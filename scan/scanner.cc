@@ -99,7 +99,8 @@ DocumentResult ErrorResult(DocumentResult r, const std::string& reason) {
 }
 
 // `spare_keys`: recycled storage for the result's key scores (BufferPool).
-DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item, std::vector<std::vector<KeyScore>>* spare_keys) {
+DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item,
+                           std::vector<std::vector<KeyScore>>* spare_keys) {
   DocumentResult r;
   r.index = item.index;
   r.source = std::move(item.source);

@@ -69,7 +69,7 @@ class BpeModel {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
 
-  // Bounded memo of piece -> (id, length) sequences; cleared when full.
+  // Per-thread working memory of EncodePiece, and its piece memo (below).
   struct Scratch {
     struct Sym {
       uint32_t id, begin, len;
@@ -105,7 +105,8 @@ class BpeModel {
     // missed 4.0% of English lookups, of which 95% were conflicts; 2^17
     // short slots in the same memory miss 2.9%. Larger tiers miss less
     // but cost more per hit in cache and TLB misses (2^17 68-byte slots ran
-    // slower, alternating A/B, 2026-12-05).
+    // slower, alternating A/B, 2026-12-05); a two-way short tier ran 8%
+    // slower on English (paired runs, 2026-12-06; docs/tokenize.md).
     static constexpr size_t kShortSlots = size_t{1} << 17;
     static constexpr size_t kLongSlots = size_t{1} << 14;
     // Allocates (first use) or empties both tiers.
@@ -205,6 +206,7 @@ class BpeModel {
   static size_t PieceHash(std::string_view piece) { return StringHash()(piece); }
   // A hint only: no effect on results. Allocates the memo on first use.
   static void PrefetchMemo(size_t hash, size_t piece_bytes, Scratch* s) {
+    if (!s->use_memo) return;
     if (s->short_memo.empty()) s->ClearCache();
     if (piece_bytes <= Scratch::ShortSlot::kKeyMax) {
       __builtin_prefetch(&s->short_memo[hash & (Scratch::kShortSlots - 1)]);

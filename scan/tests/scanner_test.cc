@@ -117,7 +117,7 @@ TEST(ScannerTest, CallingThreadIsBatchScheduledOnlyDuringTheScan) {
 // and short documents follow each other, at 1 and 3 workers.
 TEST(ScannerTest, RecycledBuffersNeverCarryAnotherDocument) {
   const std::string path =
-      (std::filesystem::temp_directory_path() / ("telltale_scanner_recycled_documents_" + std::to_string(::getpid()) + ".jsonl"))
+      (std::filesystem::temp_directory_path() / ("telltale_scanner_recycled_" + std::to_string(::getpid()) + ".jsonl"))
           .string();
   std::vector<std::string> docs;
   for (int d = 0; d < 600; ++d) {

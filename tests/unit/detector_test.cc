@@ -145,7 +145,9 @@ TEST(Detector, ScoreKeysWithMoreKeysThanTheInlineSums) {
     const std::vector<int32_t> doc = Generate(lm, &wm, 400, 3);
     for (size_t n : {1u, 16u, 17u, 40u}) {
       std::vector<Detector> owned;
-      for (size_t k = 0; k < n; ++k) owned.push_back(Detector::Create(FixedKey(static_cast<uint8_t>(k + 1)), spec).value());
+      for (size_t k = 0; k < n; ++k) {
+        owned.push_back(Detector::Create(FixedKey(static_cast<uint8_t>(k + 1)), spec).value());
+      }
       std::vector<const Detector*> ds;
       for (const Detector& d : owned) ds.push_back(&d);
       const std::vector<Detection> all = Detector::ScoreKeys(ds, doc, {}).value();

@@ -57,7 +57,9 @@ bool Same(const std::vector<TokenOut>& a, const std::vector<TokenOut>& b) {
 
 std::string Show(const std::vector<TokenOut>& v) {
   std::string s;
-  for (const TokenOut& o : v) s += std::to_string(o.id) + "@" + std::to_string(o.begin) + "-" + std::to_string(o.end) + " ";
+  for (const TokenOut& o : v) {
+    s += std::to_string(o.id) + "@" + std::to_string(o.begin) + "-" + std::to_string(o.end) + " ";
+  }
   return s;
 }
 
@@ -120,7 +122,8 @@ TEST(BpeMemo, CollidingPiecesNeverAnswerForEachOther) {
 TEST(BpeMemo, PrefetchThenEncodeWithTheCallersHash) {
   const BpeModel m = SmallModel();
   BpeModel::Scratch s, fresh = NoMemo();
-  for (const std::string& piece : std::vector<std::string>{"ab", std::string(16, 'b'), std::string(32, 'b'), std::string(40, 'x')}) {
+  const std::vector<std::string> pieces = {"ab", std::string(16, 'b'), std::string(32, 'b'), std::string(40, 'x')};
+  for (const std::string& piece : pieces) {
     const size_t h = BpeModel::PieceHash(piece);
     BpeModel::PrefetchMemo(h, piece.size(), &s);
     for (int k = 0; k < 2; ++k) {
