@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 
+#include "common/small_buffer.h"
 #include "detect/fingerprint_set.h"
 #include "detect/null_distribution.h"
 #include "detect/window_search.h"
@@ -151,15 +152,10 @@ Status Detector::ScoreKeysInto(std::span<const Detector* const> detectors, std::
   std::vector<int64_t> positions;
   const bool gumbel = spec.family == SchemeFamily::kGumbel;
   const uint32_t threshold = spec.green_threshold();
-  // Per-key sums on the stack for the usual few keys: a scan scores every
-  // short document, and two small vectors were two mallocs and frees each.
-  constexpr size_t kInlineKeys = 16;
-  int64_t green_inline[kInlineKeys] = {};
-  double gumbel_inline[kInlineKeys] = {};
-  std::vector<int64_t> green_heap(keys > kInlineKeys ? keys : 0, 0);
-  std::vector<double> gumbel_heap(keys > kInlineKeys ? keys : 0, 0.0);
-  int64_t* green = keys > kInlineKeys ? green_heap.data() : green_inline;
-  double* gumbel_sum = keys > kInlineKeys ? gumbel_heap.data() : gumbel_inline;
+  // Per-key sums on the stack for up to 16 keys (a scan scores every short
+  // document).
+  SmallBuffer<int64_t, 16> green(keys);
+  SmallBuffer<double, 16> gumbel_sum(keys);
   int64_t m = 0, candidates = 0;
   const bool count_only = !gumbel && !opt.per_token && !opt.window_search;
   const bool need_fp = sink != nullptr || opt.dedup == DedupMode::kContextToken;

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "common/small_buffer.h"
+
 namespace telltale {
 namespace {
 
@@ -83,9 +85,8 @@ std::vector<double> HolmAdjustLog(std::span<const double> log_p) {
 void HolmAdjustLogInto(std::span<const double> log_p, double* adjusted) {
   const size_t k = log_p.size();
   constexpr size_t kSmall = 16;
-  size_t small_order[kSmall];
-  std::vector<size_t> large_order(k > kSmall ? k : 0);
-  const std::span<size_t> order(k > kSmall ? large_order.data() : small_order, k);
+  SmallBuffer<size_t, kSmall> order_storage(k);
+  const std::span<size_t> order = order_storage.span();
   std::iota(order.begin(), order.end(), size_t{0});
   const auto less = [&](size_t a, size_t b) { return log_p[a] < log_p[b]; };
   if (k <= kSmall) {

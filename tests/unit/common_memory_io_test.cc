@@ -7,10 +7,24 @@
 
 #include "common/file_io.h"
 #include "common/huge_pages.h"
+#include "common/small_buffer.h"
 #include "test_util.h"
 
 namespace telltale {
 namespace {
+
+TEST(SmallBuffer, InlineUpToNThenHeapAlwaysZeroed) {
+  for (size_t n : {0u, 1u, 16u, 17u, 1000u}) {
+    SmallBuffer<int64_t, 16> b(n);
+    EXPECT_EQ(b.inline_storage(), n <= 16) << n;
+    ASSERT_EQ(b.span().size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(b[i], 0) << n << " at " << i;
+      b[i] = static_cast<int64_t>(i) * 3;
+    }
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(b.span()[i], static_cast<int64_t>(i) * 3);
+  }
+}
 
 TEST(HugePageAllocator, LargeBlocksAreAlignedZeroedAndWritable) {
   HugePageVector<uint64_t> v(kMinHugePageBytes / sizeof(uint64_t) + 3);
