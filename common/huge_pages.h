@@ -1,7 +1,7 @@
 // HugePageAllocator: backs large, randomly accessed tables with transparent
 // huge pages (2 MiB) where the kernel offers them.
 //
-// Why: the tokenizer's piece memo (4.4 MB per thread), its vocabulary and
+// Why: the tokenizer's piece memo (5 MiB per thread), its vocabulary and
 // merge hash tables and the corpus test's recent-tuple cache are probed at
 // random, once per token. On 4 KiB pages each probe is likely a TLB miss and
 // each first touch a page fault (costly under a hypervisor); 2 MiB pages cut

@@ -323,7 +323,6 @@ Status CorpusTest::AppendLocked(std::span<const Record> records) {
   return Status::Ok();
 }
 
-
 void CorpusTest::PartitionBufferLocked(unsigned threads) {
   // Each partition's range is sorted later by whoever consumes it, so
   // partitions can be sorted in parallel. With several threads the buffer is

@@ -197,7 +197,8 @@ class BpeModel {
     return EncodePiece(text, begin, end, PieceHash(piece), scratch, out);
   }
   // The same, with `hash` == PieceHash(text[begin, end)) computed by the
-  // caller. The memo slot of a piece is a cache miss more often than not
+  // caller (another value costs only speed: a slot answers only for its own
+  // bytes). The memo slot of a piece is a cache miss more often than not
   // (4 MiB, probed at random), so a caller that knows the next pieces hashes
   // them a few ahead and calls PrefetchMemo, and the miss overlaps the work
   // on the pieces before.
