@@ -290,18 +290,28 @@ void BpeModel::MergeHeap(Scratch* s) const {
 
 namespace {
 
-// Appends the memoized tokens of `piece` (at `begin`) when `slot` holds it.
+// Appends the tokens memoized in `slot` for the piece text[begin, end).
 template <class Slot>
-bool MemoHit(const Slot& slot, std::string_view piece, uint32_t begin, std::vector<TokenOut>* out) {
-  if (slot.key_len != piece.size() || !BytesEqual(slot.key, piece.data(), piece.size())) return false;
+void EmitMemo(const Slot& slot, uint32_t begin, uint32_t end, std::vector<TokenOut>* out) {
   uint32_t at = begin;
   const size_t last = slot.count - 1u;
   for (size_t k = 0; k < last; ++k) {
     out->push_back({slot.ids[k], at, at + slot.lens[k]});
     at += slot.lens[k];
   }
-  out->push_back({slot.ids[last], at, begin + static_cast<uint32_t>(piece.size())});
-  return true;
+  out->push_back({slot.ids[last], at, end});
+}
+
+// Whether `slot` holds `piece` (MemoStore zero-pads the key).
+template <class Slot>
+bool MemoHolds(const Slot& slot, std::string_view piece) {
+  return slot.key_len == piece.size() && BytesEqual(slot.key, piece.data(), piece.size());
+}
+bool MemoHolds(const BpeModel::Scratch::ShortSlot& slot, PieceWords w, size_t n) {
+  uint64_t lo, hi;
+  std::memcpy(&lo, slot.key, 8);
+  std::memcpy(&hi, slot.key + 8, 8);
+  return ((lo ^ w.lo) | (hi ^ w.hi) | (slot.key_len ^ n)) == 0;  // one branch, not one per word
 }
 
 // Stores `piece`'s tokens when they fit the slot and tile the piece (which
@@ -316,6 +326,7 @@ void MemoStore(Slot* slot, std::string_view piece, uint32_t begin, const TokenOu
   }
   if (at != begin + piece.size()) return;
   slot->key_len = static_cast<uint8_t>(piece.size());
+  std::memset(slot->key, 0, sizeof slot->key);
   std::memcpy(slot->key, piece.data(), piece.size());
   slot->count = static_cast<uint8_t>(n);
   for (size_t k = 0; k < n; ++k) slot->ids[k] = toks[k].id;
@@ -334,11 +345,17 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     if (s->short_memo.empty()) s->ClearCache();
     if (piece.size() <= Scratch::ShortSlot::kKeyMax) {
       short_slot = &s->short_memo[hash & (Scratch::kShortSlots - 1)];
-      if (MemoHit(*short_slot, piece, begin, out)) return Status::Ok();
+      if (MemoHolds(*short_slot, LoadPieceWords(piece.data(), piece.size(), text.size() - begin), piece.size())) {
+        EmitMemo(*short_slot, begin, end, out);
+        return Status::Ok();
+      }
     }
     // A short piece of more than 3 tokens lives in the long tier.
     long_slot = &s->long_memo[hash & (Scratch::kLongSlots - 1)];
-    if (MemoHit(*long_slot, piece, begin, out)) return Status::Ok();
+    if (MemoHolds(*long_slot, piece)) {
+      EmitMemo(*long_slot, begin, end, out);
+      return Status::Ok();
+    }
   }
   size_t first_out = out->size();
   uint32_t whole = kNone;

@@ -45,6 +45,51 @@ inline uint64_t LoadUpTo8(const char* p, size_t n) noexcept {
   return byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1)));
 }
 
+// A piece of at most 16 bytes as two little-endian words, zero past its
+// end: the short memo tier's key and its hash's input. Piece lengths vary
+// from piece to piece, so the per-length branches of LoadUpTo8 and a word
+// loop mispredicted about once a piece; with 16 readable bytes the words
+// are two loads and two masks, whatever the length.
+struct PieceWords {
+  uint64_t lo, hi;
+};
+
+// p[0, n) as PieceWords, n <= 16. `readable`: how many bytes from p may be
+// read (the bytes past n are masked off); fewer than 16 takes a copy.
+inline PieceWords LoadPieceWords(const char* p, size_t n, size_t readable) noexcept {
+  struct Masks {
+    uint64_t lo[17], hi[17];
+    constexpr Masks() : lo(), hi() {
+      for (size_t k = 0; k <= 16; ++k) {
+        lo[k] = k >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * k)) - 1;
+        hi[k] = k >= 16 ? ~uint64_t{0} : k <= 8 ? 0 : (uint64_t{1} << (8 * (k - 8))) - 1;
+      }
+    }
+  };
+  static constexpr Masks kMasks;
+  uint64_t lo, hi;
+  if (readable >= 16) [[likely]] {
+    std::memcpy(&lo, p, 8);
+    std::memcpy(&hi, p + 8, 8);
+    return {lo & kMasks.lo[n], hi & kMasks.hi[n]};
+  }
+  char buf[16] = {};
+  std::memcpy(buf, p, n);
+  std::memcpy(&lo, buf, 8);
+  std::memcpy(&hi, buf + 8, 8);
+  return {lo, hi};
+}
+
+inline size_t ShortPieceHash(PieceWords w, size_t n) noexcept {
+  // Two independent products, then a finalizer that folds the high bits
+  // into the low ones the memo indexes with.
+  uint64_t x = (w.lo ^ 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL ^ (w.hi + n) * 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 29;
+  return static_cast<size_t>(x);
+}
+
 // Inline: the piece memo hashes every piece, and a call per piece cost more
 // than the hash.
 struct StringHash {
@@ -193,8 +238,7 @@ class BpeModel {
   // nor byte-fallback tokens, nor an unknown token.
   Status EncodePiece(std::string_view text, uint32_t begin, uint32_t end, Scratch* scratch,
                      std::vector<TokenOut>* out) const {
-    const std::string_view piece = text.substr(begin, end - begin);
-    return EncodePiece(text, begin, end, PieceHash(piece), scratch, out);
+    return EncodePiece(text, begin, end, PieceHash(text, begin, end), scratch, out);
   }
   // The same, with `hash` == PieceHash(text[begin, end)) computed by the
   // caller (another value costs only speed: a slot answers only for its own
@@ -204,7 +248,16 @@ class BpeModel {
   // on the pieces before.
   Status EncodePiece(std::string_view text, uint32_t begin, uint32_t end, size_t hash, Scratch* scratch,
                      std::vector<TokenOut>* out) const;
-  static size_t PieceHash(std::string_view piece) { return StringHash()(piece); }
+  static size_t PieceHash(std::string_view piece) { return HashPieceBytes(piece.data(), piece.size(), piece.size()); }
+  // The same for text[begin, end): the bytes after the piece are readable,
+  // which spares the short path its copy except at the end of the text.
+  static size_t PieceHash(std::string_view text, uint32_t begin, uint32_t end) {
+    return HashPieceBytes(text.data() + begin, end - begin, text.size() - begin);
+  }
+  static size_t HashPieceBytes(const char* p, size_t n, size_t readable) {
+    if (n <= Scratch::ShortSlot::kKeyMax) return ShortPieceHash(LoadPieceWords(p, n, readable), n);
+    return StringHash()(std::string_view(p, n));
+  }
   // A hint only: no effect on results. Allocates the memo on first use.
   static void PrefetchMemo(size_t hash, size_t piece_bytes, Scratch* s) {
     if (!s->use_memo) return;

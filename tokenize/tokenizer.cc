@@ -140,7 +140,7 @@ Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* rep
   size_t ring[kAhead];
   auto stage = [&](size_t i) {
     const size_t len = pieces[i].end - pieces[i].begin;
-    const size_t h = BpeModel::PieceHash(std::string_view(t).substr(pieces[i].begin, len));
+    const size_t h = BpeModel::PieceHash(t, pieces[i].begin, pieces[i].end);
     BpeModel::PrefetchMemo(h, len, &s.bpe);
     ring[i % kAhead] = h;
   };

@@ -134,5 +134,84 @@ TEST(BpeMemo, PrefetchThenEncodeWithTheCallersHash) {
   }
 }
 
+// Short keys are compared as two masked 16-byte words read past the piece's
+// end when the text allows: the bytes after a piece must never matter, and
+// a key that is a prefix of another (or differs only in a NUL) is not it.
+TEST(BpeMemo, BytesAfterAPieceNeverChangeItsHit) {
+  const BpeModel m = SmallModel();
+  BpeModel::Scratch shared, fresh = NoMemo();
+  std::mt19937 rng(5);
+  const std::vector<std::string> pieces = {"a", "ab", "aba", "abab", std::string("a\0", 2), std::string("a\0b", 3),
+                                           std::string(15, 'b'), std::string(16, 'a'), "abxabxabxabxab"};
+  for (int rep = 0; rep < 50; ++rep) {
+    for (const std::string& piece : pieces) {
+      // 0 to 24 bytes after the piece: readable words past its end or not;
+      // often the next letters of a longer piece in the list.
+      std::string text = std::string(rep % 7, ' ') + piece;
+      const uint32_t at = static_cast<uint32_t>(rep % 7);
+      const size_t tail = rng() % 25;
+      for (size_t k = 0; k < tail; ++k) text.push_back(k % 2 == 0 ? "ab\0x"[rng() % 4] : piece[k % piece.size()]);
+      std::vector<TokenOut> got, want;
+      ASSERT_TRUE(m.EncodePiece(text, at, at + static_cast<uint32_t>(piece.size()), &shared, &got).ok());
+      ASSERT_TRUE(m.EncodePiece(text, at, at + static_cast<uint32_t>(piece.size()), &fresh, &want).ok());
+      ASSERT_TRUE(Same(got, want)) << "piece of " << piece.size() << " bytes, " << tail << " after: got " << Show(got)
+                                   << "want " << Show(want);
+    }
+  }
+}
+
+// "abc" and "abc\0" have the same masked words; only the length tells them
+// apart when they share a slot. With a merge (c, NUL) for every byte c both
+// are 3 tokens, so both live in the short tier. Searches for such a pair in
+// one slot, then checks that neither answers for the other.
+TEST(BpeMemo, KeysThatDifferOnlyByATrailingNulShareNoHit) {
+  BpeModel m;
+  m.set_byte_level(true);
+  for (int b = 0; b < 256; ++b) ASSERT_TRUE(m.AddToken(std::string(1, static_cast<char>(b)), b).ok());
+  for (int b = 0; b < 256; ++b) {
+    ASSERT_TRUE(m.AddToken(std::string(1, static_cast<char>(b)) + std::string(1, '\0'), 256 + b).ok());
+    ASSERT_TRUE(m.AddMerge(b, 0, b).ok());
+  }
+  ASSERT_TRUE(m.Finalize().ok());
+  std::string shorter, longer;
+  for (uint32_t x = 1; x < (1u << 24) && shorter.empty(); ++x) {
+    const std::string p = {static_cast<char>(x & 255), static_cast<char>(x >> 8 & 255), static_cast<char>(x >> 16 | 1)};
+    const std::string q = p + std::string(1, '\0');
+    if (((BpeModel::PieceHash(p) ^ BpeModel::PieceHash(q)) & (BpeModel::Scratch::kShortSlots - 1)) == 0) {
+      shorter = p;
+      longer = q;
+    }
+  }
+  ASSERT_FALSE(shorter.empty()) << "no pair in the same slot";
+  for (const bool longer_first : {true, false}) {
+    BpeModel::Scratch shared, fresh = NoMemo();
+    const std::string& first = longer_first ? longer : shorter;
+    const std::string& second = longer_first ? shorter : longer;
+    ASSERT_EQ(Encode(m, first, 0, &fresh).size(), 3u);
+    ASSERT_EQ(Encode(m, second, 0, &fresh).size(), 3u);
+    ASSERT_TRUE(Same(Encode(m, first, 0, &shared), Encode(m, first, 0, &fresh)));
+    const std::vector<TokenOut> got = Encode(m, second, 0, &shared), want = Encode(m, second, 0, &fresh);
+    EXPECT_TRUE(Same(got, want)) << "got " << Show(got) << "want " << Show(want);
+  }
+}
+
+TEST(BpeMemo, PieceWordsAndHashIgnoreTheBytesAfterThePiece) {
+  std::mt19937 rng(3);
+  for (size_t n = 0; n <= BpeModel::Scratch::ShortSlot::kKeyMax; ++n) {
+    for (int rep = 0; rep < 20; ++rep) {
+      std::string a(32, '\0'), b(32, '\0');
+      for (size_t k = 0; k < 32; ++k) {
+        a[k] = static_cast<char>(rng());
+        b[k] = k < n ? a[k] : static_cast<char>(rng());
+      }
+      const PieceWords wa = LoadPieceWords(a.data(), n, a.size()), wb = LoadPieceWords(b.data(), n, n);
+      EXPECT_EQ(wa.lo, wb.lo) << n;
+      EXPECT_EQ(wa.hi, wb.hi) << n;
+      EXPECT_EQ(BpeModel::PieceHash(a, 0, static_cast<uint32_t>(n)), BpeModel::PieceHash(std::string_view(b).substr(0, n)))
+          << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace telltale::tokenize
