@@ -333,6 +333,15 @@ void MemoStore(Slot* slot, std::string_view piece, uint32_t begin, const TokenOu
   for (size_t k = 0; k + 1 < n; ++k) slot->lens[k] = static_cast<uint8_t>(toks[k].end - toks[k].begin);
 }
 
+bool ShortInLong(const BpeModel::Scratch& s, size_t hash) {
+  const size_t i = hash & (BpeModel::Scratch::kShortSlots - 1);
+  return (s.short_in_long[i / 64] >> (i % 64)) & 1;
+}
+void SetShortInLong(BpeModel::Scratch* s, size_t hash) {
+  const size_t i = hash & (BpeModel::Scratch::kShortSlots - 1);
+  s->short_in_long[i / 64] |= uint64_t{1} << (i % 64);
+}
+
 }  // namespace
 
 Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end, size_t hash, Scratch* s,
@@ -352,7 +361,7 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     }
     // A short piece of more than 3 tokens lives in the long tier.
     long_slot = &s->long_memo[hash & (Scratch::kLongSlots - 1)];
-    if (MemoHolds(*long_slot, piece)) {
+    if ((short_slot == nullptr || ShortInLong(*s, hash)) && MemoHolds(*long_slot, piece)) {
       EmitMemo(*long_slot, begin, end, out);
       return Status::Ok();
     }
@@ -382,6 +391,7 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     MemoStore(short_slot, piece, begin, toks, produced);
   } else if (long_slot != nullptr) {
     MemoStore(long_slot, piece, begin, toks, produced);
+    if (short_slot != nullptr) SetShortInLong(s, hash);
   }
   return Status::Ok();
 }

@@ -158,12 +158,21 @@ class BpeModel {
     void ClearCache() {
       short_memo.assign(kShortSlots, ShortSlot{});
       long_memo.assign(kLongSlots, LongSlot{});
+      short_in_long.assign(kShortSlots / 64, 0);
     }
     // Empties the memo without freeing it (a different tokenizer's pieces).
     void ForgetCache() {
       short_memo.clear();
       long_memo.clear();
+      short_in_long.clear();
     }
+    // One bit per short slot index: set once a short piece with that index
+    // was stored in the long tier (more than 3 tokens). A short piece that
+    // misses its short slot probes the long tier only when its bit is set:
+    // that probe was not prefetched, and was a cache miss on every short
+    // miss although almost no short piece lives there. Bits are never
+    // cleared but with the memo (a stale bit costs one probe).
+    std::vector<uint64_t> short_in_long;  // 16 KiB
 
     std::vector<Sym> syms;
     std::vector<Part> parts;
