@@ -290,28 +290,10 @@ void BpeModel::MergeHeap(Scratch* s) const {
 
 namespace {
 
-// Appends the tokens memoized in `slot` for the piece text[begin, end).
-template <class Slot>
-void EmitMemo(const Slot& slot, uint32_t begin, uint32_t end, std::vector<TokenOut>* out) {
-  uint32_t at = begin;
-  const size_t last = slot.count - 1u;
-  for (size_t k = 0; k < last; ++k) {
-    out->push_back({slot.ids[k], at, at + slot.lens[k]});
-    at += slot.lens[k];
-  }
-  out->push_back({slot.ids[last], at, end});
-}
-
 // Whether `slot` holds `piece` (MemoStore zero-pads the key).
 template <class Slot>
 bool MemoHolds(const Slot& slot, std::string_view piece) {
   return slot.key_len == piece.size() && BytesEqual(slot.key, piece.data(), piece.size());
-}
-bool MemoHolds(const BpeModel::Scratch::ShortSlot& slot, PieceWords w, size_t n) {
-  uint64_t lo, hi;
-  std::memcpy(&lo, slot.key, 8);
-  std::memcpy(&hi, slot.key + 8, 8);
-  return ((lo ^ w.lo) | (hi ^ w.hi) | (slot.key_len ^ n)) == 0;  // one branch, not one per word
 }
 
 // Stores `piece`'s tokens when they fit the slot and tile the piece (which
@@ -354,7 +336,7 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
     if (s->short_memo.empty()) s->ClearCache();
     if (piece.size() <= Scratch::ShortSlot::kKeyMax) {
       short_slot = &s->short_memo[hash & (Scratch::kShortSlots - 1)];
-      if (MemoHolds(*short_slot, LoadPieceWords(piece.data(), piece.size(), text.size() - begin), piece.size())) {
+      if (ShortSlotHolds(*short_slot, LoadPieceWords(piece.data(), piece.size(), text.size() - begin), piece.size())) {
         EmitMemo(*short_slot, begin, end, out);
         return Status::Ok();
       }

@@ -267,6 +267,20 @@ class BpeModel {
     if (n <= Scratch::ShortSlot::kKeyMax) return ShortPieceHash(LoadPieceWords(p, n, readable), n);
     return StringHash()(std::string_view(p, n));
   }
+  // The memo-hit path of EncodePiece, inline for the per-piece loop (a call
+  // and a Status per piece cost more than the hit): when the short tier
+  // holds text[begin, end), appends its tokens and returns true; otherwise
+  // leaves `out` alone and returns false (then call EncodePiece). `hash` as
+  // for EncodePiece.
+  static bool EncodeShortHit(std::string_view text, uint32_t begin, uint32_t end, size_t hash, const Scratch& s,
+                             std::vector<TokenOut>* out) {
+    const size_t n = end - begin;
+    if (n == 0 || n > Scratch::ShortSlot::kKeyMax || !s.use_memo || s.short_memo.empty()) return false;
+    const Scratch::ShortSlot& slot = s.short_memo[hash & (Scratch::kShortSlots - 1)];
+    if (!ShortSlotHolds(slot, LoadPieceWords(text.data() + begin, n, text.size() - begin), n)) return false;
+    EmitMemo(slot, begin, end, out);
+    return true;
+  }
   // A hint only: no effect on results. Allocates the memo on first use.
   static void PrefetchMemo(size_t hash, size_t piece_bytes, Scratch* s) {
     if (!s->use_memo) return;
@@ -279,6 +293,26 @@ class BpeModel {
   }
 
  private:
+  // Appends the tokens memoized in `slot` for the piece text[begin, end).
+  template <class Slot>
+  static void EmitMemo(const Slot& slot, uint32_t begin, uint32_t end, std::vector<TokenOut>* out) {
+    uint32_t at = begin;
+    const size_t last = slot.count - 1u;
+    for (size_t k = 0; k < last; ++k) {
+      out->push_back({slot.ids[k], at, at + slot.lens[k]});
+      at += slot.lens[k];
+    }
+    out->push_back({slot.ids[last], at, end});
+  }
+  // Whether a short slot holds the piece of `n` bytes whose words are `w`
+  // (MemoStore zero-pads keys). One branch, not one per word.
+  static bool ShortSlotHolds(const Scratch::ShortSlot& slot, PieceWords w, size_t n) {
+    uint64_t lo, hi;
+    std::memcpy(&lo, slot.key, 8);
+    std::memcpy(&hi, slot.key + 8, 8);
+    return ((lo ^ w.lo) | (hi ^ w.hi) | (slot.key_len ^ n)) == 0;
+  }
+
   struct PairSlot {
     uint64_t key;
     uint32_t rank, merged;

@@ -148,7 +148,9 @@ Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* rep
   for (size_t i = 0; i < n; ++i) {
     const size_t h = ring[i % kAhead];
     if (i + kAhead < n) stage(i + kAhead);
-    TT_RETURN_IF_ERROR(model_.EncodePiece(t, pieces[i].begin, pieces[i].end, h, &s.bpe, &s.outs));
+    if (!BpeModel::EncodeShortHit(t, pieces[i].begin, pieces[i].end, h, s.bpe, &s.outs)) {
+      TT_RETURN_IF_ERROR(model_.EncodePiece(t, pieces[i].begin, pieces[i].end, h, &s.bpe, &s.outs));
+    }
     if (s.outs.size() >= kFlushTokens) flush();
   }
   flush();

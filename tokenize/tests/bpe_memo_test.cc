@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -192,6 +193,41 @@ TEST(BpeMemo, KeysThatDifferOnlyByATrailingNulShareNoHit) {
     ASSERT_TRUE(Same(Encode(m, first, 0, &shared), Encode(m, first, 0, &fresh)));
     const std::vector<TokenOut> got = Encode(m, second, 0, &shared), want = Encode(m, second, 0, &fresh);
     EXPECT_TRUE(Same(got, want)) << "got " << Show(got) << "want " << Show(want);
+  }
+}
+
+// The inline hit path answers exactly where the short tier holds the piece,
+// with EncodePiece's tokens, and leaves the output alone otherwise.
+TEST(BpeMemo, InlineShortHitEqualsEncodePiece) {
+  const BpeModel m = SmallModel();
+  BpeModel::Scratch s, fresh = NoMemo();
+  std::set<std::string> seen;
+  std::mt19937 rng(9);
+  for (size_t len = 0; len <= 20; ++len) {
+    for (const char* alphabet : {"a", "ab", "xyz"}) {
+      std::string piece;
+      for (size_t i = 0; i < len; ++i) piece.push_back(alphabet[rng() % std::char_traits<char>::length(alphabet)]);
+      const std::string text = "  " + piece + (len % 2 == 0 ? std::string(20, 'q') : std::string("."));
+      const uint32_t b = 2, e = 2 + static_cast<uint32_t>(len);
+      const size_t h = BpeModel::PieceHash(text, b, e);
+      std::vector<TokenOut> out = {{7, 0, 1}};
+      ASSERT_FALSE(BpeModel::EncodeShortHit(text, b, e, h, fresh, &out)) << "memo-less scratch";
+      if (seen.insert(piece).second) {
+        ASSERT_FALSE(BpeModel::EncodeShortHit(text, b, e, h, s, &out)) << "not stored yet: " << piece;
+        ASSERT_EQ(out.size(), 1u);
+      }
+      std::vector<TokenOut> want;
+      ASSERT_TRUE(m.EncodePiece(text, b, e, h, &s, &want).ok());
+      std::vector<TokenOut> got;
+      const bool hit = BpeModel::EncodeShortHit(text, b, e, h, s, &got);
+      // Stored in the short tier: 1-16 bytes and 1-3 tokens.
+      EXPECT_EQ(hit, len >= 1 && len <= 16 && want.size() <= 3) << piece;
+      if (hit) {
+        EXPECT_TRUE(Same(got, want)) << piece << ": got " << Show(got) << "want " << Show(want);
+      } else {
+        EXPECT_TRUE(got.empty());
+      }
+    }
   }
 }
 
