@@ -267,6 +267,11 @@ std::vector<size_t> PartitionInPlace(Record* origin, Record* b, Record* e) {
 
 }  // namespace
 
+void CorpusTest::PrefetchRecent(std::span<const uint64_t> fingerprints) const {
+  RecentTuple* cache = RecentCache();
+  for (const uint64_t fp : fingerprints) __builtin_prefetch(&RecentSlot(cache, fp), 1);
+}
+
 Status CorpusTest::AddRecords(std::vector<Record>* local, uint64_t candidates) {
   // Recent repeats (within the document and across this thread's previous
   // documents) are dropped here already: less to buffer, lock for and sort.

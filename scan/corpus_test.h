@@ -123,6 +123,13 @@ class CorpusTest {
   // mismatched lengths or negative ids.
   Status AddScoredTuples(std::span<const uint64_t> fingerprints, std::span<const int32_t> tokens,
                          uint64_t candidates);
+  // A hint, no effect on results: starts loading the calling thread's
+  // recent-tuple cache slots of these fingerprints, which AddScoredTuples
+  // will probe. A scan calls it as detection hands over a document's tuples,
+  // so that the loads overlap the rest of detection (in AddScoredTuples a
+  // document's first slots came too late to prefetch, and the probe loop
+  // was mostly waiting on them).
+  void PrefetchRecent(std::span<const uint64_t> fingerprints) const;
   bool has_context_filter() const { return static_cast<bool>(options_.context_filter); }
   // Once only. Merges, scores and removes every spill file.
   StatusOr<CorpusTestResult> Finish();

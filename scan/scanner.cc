@@ -151,7 +151,8 @@ DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item,
   thread_local std::vector<int32_t> corpus_ids;
   corpus_fps.clear();
   corpus_ids.clear();
-  const TupleSink collect = [](std::span<const uint64_t> fps, std::span<const int32_t> ids) {
+  const TupleSink collect = [&ctx](std::span<const uint64_t> fps, std::span<const int32_t> ids) {
+    ctx.corpus->PrefetchRecent(fps);
     corpus_fps.insert(corpus_fps.end(), fps.begin(), fps.end());
     corpus_ids.insert(corpus_ids.end(), ids.begin(), ids.end());
   };
