@@ -279,6 +279,51 @@ KnownPattern RecognizePattern(std::string_view pattern) {
   return KnownPattern::kNone;
 }
 
+namespace {
+
+template <class Match>
+size_t SplitRun(Subject t, size_t p, size_t* gap, uint32_t base, std::vector<Piece>* out, Match match) {
+  while (p < t.n && t.s[p] < 0x80) {
+    const int64_t len = match(t, p);
+    if (len == kUndecided) break;
+    if (len <= 0) {  // no alternative starts here: a gap byte
+      ++p;
+      continue;
+    }
+    if (*gap < p) out->push_back({base + static_cast<uint32_t>(*gap), base + static_cast<uint32_t>(p)});
+    out->push_back({base + static_cast<uint32_t>(p), base + static_cast<uint32_t>(p + static_cast<size_t>(len))});
+    p += static_cast<size_t>(len);
+    *gap = p;
+  }
+  return p;
+}
+
+}  // namespace
+
+size_t SplitKnownPatternAscii(KnownPattern pattern, std::string_view text, size_t pos, size_t* gap, uint32_t base,
+                              std::vector<Piece>* out) {
+  const Subject t{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+  // One loop per pattern, so that the matcher is inlined into it.
+  switch (pattern) {
+    case KnownPattern::kGpt2: return SplitRun(t, pos, gap, base, out, [](Subject s, size_t p) { return Gpt2(s, p); });
+    case KnownPattern::kLlama3:
+      return SplitRun(t, pos, gap, base, out, [](Subject s, size_t p) { return Llama3(s, p, 3); });
+    case KnownPattern::kQwen2:
+      return SplitRun(t, pos, gap, base, out, [](Subject s, size_t p) { return Llama3(s, p, 1); });
+    case KnownPattern::kO200k: return SplitRun(t, pos, gap, base, out, [](Subject s, size_t p) { return O200k(s, p); });
+    case KnownPattern::kDeepSeek3:
+      return SplitRun(t, pos, gap, base, out, [](Subject s, size_t p) { return DeepSeek3(s, p); });
+    case KnownPattern::kDigits3:
+    case KnownPattern::kDeepSeekCjk:
+    case KnownPattern::kNone:
+      break;
+  }
+  // The rest match little ASCII; the caller's per-match loop serves them.
+  return SplitRun(t, pos, gap, base, out, [pattern](Subject s, size_t p) {
+    return MatchKnownPatternAscii(pattern, std::string_view(reinterpret_cast<const char*>(s.s), s.n), p);
+  });
+}
+
 int64_t MatchKnownPatternAscii(KnownPattern pattern, std::string_view text, size_t pos) {
   const Subject t{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
   switch (pattern) {

@@ -49,7 +49,27 @@ void PreTokenizer::SplitOne(const std::string& text, Piece in, const Stage& st, 
   std::string_view subject(text.data() + in.begin, in.end - in.begin);
   uint32_t gap = 0, p = 0;
   const uint32_t n = static_cast<uint32_t>(subject.size());
+  // An isolated, not inverted split makes every mark a piece, in order: the
+  // marks go straight to `out`, and ASCII stretches of a known pattern are
+  // split in one call (SplitKnownPatternAscii).
+  const bool direct = st.behavior == Behavior::kIsolated && !st.invert;
+  const KnownPattern known = direct && st.regex ? st.regex->known_pattern() : KnownPattern::kNone;
+  auto mark = [&](Piece piece, bool is_match) {
+    if (direct) {
+      out->push_back(piece);
+    } else {
+      marks.push_back({piece, is_match});
+    }
+  };
   while (p < n) {
+    if (known != KnownPattern::kNone && static_cast<unsigned char>(subject[p]) < 0x80) {
+      size_t g = gap;
+      p = static_cast<uint32_t>(SplitKnownPatternAscii(known, subject, p, &g, in.begin, out));
+      gap = static_cast<uint32_t>(g);
+      if (p >= n) break;
+      // A non-ASCII byte, or one the ASCII matcher leaves undecided: the
+      // general engine takes the next match.
+    }
     int64_t len;
     if (st.regex) {
       // Bytes no match can start at belong to the gap; stepping over them
@@ -73,15 +93,16 @@ void PreTokenizer::SplitOne(const std::string& text, Piece in, const Stage& st, 
       len = static_cast<int64_t>(st.literal.size());
     }
     if (len > 0) {
-      if (gap < p) marks.push_back({Piece{in.begin + gap, in.begin + p}, false});
-      marks.push_back({Piece{in.begin + p, in.begin + p + static_cast<uint32_t>(len)}, true});
+      if (gap < p) mark(Piece{in.begin + gap, in.begin + p}, false);
+      mark(Piece{in.begin + p, in.begin + p + static_cast<uint32_t>(len)}, true);
       p += static_cast<uint32_t>(len);
       gap = p;
     } else {
       p += static_cast<uint32_t>(Utf8SeqLen(static_cast<unsigned char>(subject[p])));
     }
   }
-  if (gap < n) marks.push_back({Piece{in.begin + gap, in.begin + n}, false});
+  if (gap < n) mark(Piece{in.begin + gap, in.begin + n}, false);
+  if (direct) return;
   if (st.invert) {
     for (auto& m : marks) m.second = !m.second;
   }

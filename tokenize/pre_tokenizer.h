@@ -29,11 +29,6 @@
 
 namespace telltale::tokenize {
 
-// A piece: text()[begin, end) of the NormalizedText it was cut from.
-struct Piece {
-  uint32_t begin, end;
-};
-
 class PreTokenizer {
  public:
   enum class Behavior { kIsolated, kRemoved, kMergedWithPrevious, kMergedWithNext, kContiguous };

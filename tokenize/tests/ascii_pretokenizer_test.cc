@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "tokenize/known_patterns.h"
+#include "tokenize/normalized_text.h"
+#include "tokenize/pre_tokenizer.h"
 #include "tokenize/regex.h"
 
 namespace telltale::tokenize {
@@ -71,6 +74,54 @@ TEST_P(AsciiPretokenizerTest, AgreesWithTheGeneralEngineAtEveryPosition) {
   // The fast path must actually carry the ASCII positions, or this test
   // checks nothing.
   EXPECT_GT(decided, positions * 3 / 4) << decided << " of " << positions;
+}
+
+// The isolated split through PreTokenizer (ASCII stretches split in one
+// call, the rest by the general engine) gives the pieces of a per-match
+// loop over the general engine alone, gaps included.
+TEST_P(AsciiPretokenizerTest, IsolatedSplitEqualsThePerMatchLoopOfTheGeneralEngine) {
+  const Case& c = GetParam();
+  auto re = Regex::Compile(c.pattern);
+  ASSERT_TRUE(re.ok()) << re.status().ToString();
+  std::shared_ptr<const Regex> shared = std::move(*re);
+  PreTokenizer pre;
+  ASSERT_TRUE(pre.AddSplit(shared, "", PreTokenizer::Behavior::kIsolated, false).ok());
+  const std::vector<std::string> alphabet = Alphabet();
+  std::mt19937_64 rng(0xface + static_cast<int>(c.known));
+  Regex::Scratch scratch;
+  PreTokenizer::Scratch pre_scratch;
+  size_t pieces_checked = 0;
+  for (int doc = 0; doc < 5000; ++doc) {
+    std::string text;
+    const size_t parts = 1 + rng() % 40;
+    for (size_t i = 0; i < parts; ++i) text += alphabet[rng() % alphabet.size()];
+    std::vector<Piece> want;
+    size_t gap = 0, p = 0;
+    while (p < text.size()) {
+      const int64_t len = shared->MatchAtGeneral(text, p, &scratch);
+      if (len > 0) {
+        if (gap < p) want.push_back({static_cast<uint32_t>(gap), static_cast<uint32_t>(p)});
+        want.push_back({static_cast<uint32_t>(p), static_cast<uint32_t>(p + static_cast<size_t>(len))});
+        p += static_cast<size_t>(len);
+        gap = p;
+      } else {
+        const unsigned char b = static_cast<unsigned char>(text[p]);
+        p += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+      }
+    }
+    if (gap < text.size()) want.push_back({static_cast<uint32_t>(gap), static_cast<uint32_t>(text.size())});
+    NormalizedText nt(text, 0);
+    std::vector<Piece> got;
+    ASSERT_TRUE(pre.Run(&nt, &pre_scratch, &got).ok());
+    ASSERT_EQ(got.size(), want.size()) << c.name << " \"" << text << "\"";
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_TRUE(got[i].begin == want[i].begin && got[i].end == want[i].end)
+          << c.name << " piece " << i << " of \"" << text << "\": got [" << got[i].begin << ", " << got[i].end
+          << "), want [" << want[i].begin << ", " << want[i].end << ")";
+    }
+    pieces_checked += want.size();
+  }
+  EXPECT_GT(pieces_checked, 5000u);  // more than one piece per text
 }
 
 INSTANTIATE_TEST_SUITE_P(KnownPatterns, AsciiPretokenizerTest,
