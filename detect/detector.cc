@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "common/small_buffer.h"
 #include "detect/fingerprint_set.h"
@@ -34,8 +35,32 @@ double LogNullTail(const SchemeSpec& spec, double score, int64_t n) {
   const int64_t k = static_cast<int64_t>(std::llround(score));
   // Per-document scoring asks for the same few (k, n) again and again (short
   // documents, two keys each), and the tail costs ~100 ns (three lgamma and
-  // a sum); a per-thread memo of exact previous answers returns them in a
+  // a sum); per-thread memos of exact previous answers return them in a
   // few. Same inputs, same function: the values are bit-identical.
+  //
+  // Small n (most documents of a scan) index a triangle of n * (n + 1) / 2 + k
+  // per gamma, 8 bytes an entry, filled on first use: no conflicts, and the
+  // entries in use are a few cache lines (the hashed memo below spread them
+  // over 128 KiB, a cache miss per document and key in a scan).
+  constexpr int64_t kTriangleN = 128;
+  if (n >= 0 && n < kTriangleN && k >= 0 && k <= n) {
+    struct Triangle {
+      uint32_t gamma_q16;
+      std::vector<double> log_p;  // NaN: not computed yet
+    };
+    thread_local std::vector<Triangle> triangles;  // one per gamma, the most recent last
+    size_t t = triangles.size();
+    while (t > 0 && triangles[t - 1].gamma_q16 != spec.gamma_q16) --t;
+    if (t == 0) {
+      if (triangles.size() == 4) triangles.erase(triangles.begin());
+      triangles.push_back({spec.gamma_q16, std::vector<double>(kTriangleN * (kTriangleN + 1) / 2,
+                                                                std::numeric_limits<double>::quiet_NaN())});
+      t = triangles.size();
+    }
+    double& v = triangles[t - 1].log_p[static_cast<size_t>(n * (n + 1) / 2 + k)];
+    if (std::isnan(v)) v = LogBinomialUpperTail(k, n, spec.gamma_q16 / 65536.0);
+    return v;
+  }
   struct Entry {
     int64_t k = -1, n = -1;
     uint32_t gamma_q16 = 0;

@@ -234,7 +234,8 @@ TEST(Detector, ScoreKeysEqualsScorePerKey) {
   EXPECT_TRUE(AttributeKeys(mixed, doc, {}).ok());
 }
 
-// LogNullTail keeps a per-thread memo of binomial tails: every answer must
+// LogNullTail keeps per-thread memos of binomial tails (a triangle per gamma
+// for n < 128, at most four of them; a hashed memo above): every answer must
 // be the tail of exactly the (k, n, gamma) asked, through evictions and with
 // schemes that differ only in gamma interleaved.
 TEST(Detector, NullTailMemoAnswersExactlyTheQuestionAsked) {
@@ -248,6 +249,22 @@ TEST(Detector, NullTailMemoAnswersExactlyTheQuestionAsked) {
       for (const SchemeSpec* s : {&a, &b, &a}) {
         const double want = LogBinomialUpperTail(k, n, s->gamma());
         ASSERT_EQ(LogNullTail(*s, static_cast<double>(k), n), want) << k << "/" << n << " gamma " << s->gamma();
+      }
+    }
+  }
+  // Six gammas in turn: more than the triangles kept, so they are evicted
+  // and rebuilt between questions.
+  std::vector<SchemeSpec> specs;
+  for (const char* g : {"0.1", "0.2", "0.25", "0.3", "0.5", "0.7"}) {
+    specs.push_back(SchemeSpec::Parse(std::string("kgw:gamma=") + g + ",h=1").value());
+  }
+  for (int64_t n = 0; n < 140; n += 3) {
+    for (int64_t k = 0; k <= n; k += 2) {
+      for (int rep = 0; rep < 2; ++rep) {
+        for (const SchemeSpec& s : specs) {
+          ASSERT_EQ(LogNullTail(s, static_cast<double>(k), n), LogBinomialUpperTail(k, n, s.gamma()))
+              << k << "/" << n << " gamma " << s.gamma();
+        }
       }
     }
   }
