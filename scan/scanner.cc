@@ -98,6 +98,16 @@ DocumentResult ErrorResult(DocumentResult r, const std::string& reason) {
   return r;
 }
 
+// Starts loading the first 4 KiB of a document the reader wrote: its lines
+// are in the reader's core's cache, and the first touch (the normalizer's
+// copy) waited on each of them in turn, 4% of a worker's time with ~220-byte
+// documents. Issued one document ahead, the transfer overlaps the work on
+// the one before.
+void PrefetchText(const std::string& text) {
+  const size_t n = std::min<size_t>(text.size(), 4096);
+  for (size_t at = 0; at < n; at += 64) __builtin_prefetch(text.data() + at);
+}
+
 // `spare_keys`: recycled storage for the result's key scores (BufferPool).
 DocumentResult ProcessItem(const WorkerContext& ctx, InputItem&& item,
                            std::vector<std::vector<KeyScore>>* spare_keys) {
@@ -394,7 +404,10 @@ StatusOr<ScanSummary> RunScan(const ScanConfig& config, const ResultSink& sink, 
           pool.TakeKeys(&keys);
         }
         done.clear();
-        for (Work& w : batch) done.emplace_back(w.seq, ProcessItem(wctx, std::move(w.item), &keys));
+        for (size_t j = 0; j < batch.size(); ++j) {
+          if (j + 1 < batch.size()) PrefetchText(batch[j + 1].item.text);
+          done.emplace_back(batch[j].seq, ProcessItem(wctx, std::move(batch[j].item), &keys));
+        }
         std::lock_guard<std::mutex> lock(mu);
         for (Work& w : batch) pool.GiveText(std::move(w.item.text));
         bool wake = false;
