@@ -133,8 +133,10 @@ Status Tokenizer::EncodeSegment(std::string_view text, const NormalizedText* rep
   s.outs.clear();
   // Each piece's memo slot is fetched kAhead pieces before it is needed:
   // the slot loads were the largest stall of a scan (most of EncodePiece's
-  // time with the lookups in order).
-  constexpr size_t kAhead = 4;
+  // time with the lookups in order). 8, not 4, since a memo hit became
+  // branch-free and inline (about 45 ns a piece on English, less than a
+  // miss to memory takes here): paired runs +1-4% cold, +2-8% warm.
+  constexpr size_t kAhead = 8;
   const Piece* pieces = s.pieces.data();
   const size_t n = s.pieces.size();
   size_t ring[kAhead];
