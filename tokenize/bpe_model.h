@@ -263,10 +263,6 @@ class BpeModel {
   static size_t PieceHash(std::string_view text, uint32_t begin, uint32_t end) {
     return HashPieceBytes(text.data() + begin, end - begin, text.size() - begin);
   }
-  static size_t HashPieceBytes(const char* p, size_t n, size_t readable) {
-    if (n <= Scratch::ShortSlot::kKeyMax) return ShortPieceHash(LoadPieceWords(p, n, readable), n);
-    return StringHash()(std::string_view(p, n));
-  }
   // The memo-hit path of EncodePiece, inline for the per-piece loop (a call
   // and a Status per piece cost more than the hit): when the short tier
   // holds text[begin, end), appends its tokens and returns true; otherwise
@@ -293,6 +289,11 @@ class BpeModel {
   }
 
  private:
+  // PieceHash of p[0, n), `readable` bytes from p readable (LoadPieceWords).
+  static size_t HashPieceBytes(const char* p, size_t n, size_t readable) {
+    if (n <= Scratch::ShortSlot::kKeyMax) return ShortPieceHash(LoadPieceWords(p, n, readable), n);
+    return StringHash()(std::string_view(p, n));
+  }
   // Appends the tokens memoized in `slot` for the piece text[begin, end).
   template <class Slot>
   static void EmitMemo(const Slot& slot, uint32_t begin, uint32_t end, std::vector<TokenOut>* out) {
