@@ -163,5 +163,58 @@ TEST(ScannerTest, RecycledBuffersNeverCarryAnotherDocument) {
   std::filesystem::remove(path);
 }
 
+// When the corpus test cannot take a document's tuples (here: the dedup set
+// must spill, to a directory that cannot exist), the document is an error
+// record that says so, with nothing of its detection, and no document is
+// lost.
+TEST(ScannerTest, CorpusFailureMakesTheDocumentAnError) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("telltale_scanner_spill_" + std::to_string(::getpid()) + ".jsonl"))
+          .string();
+  constexpr int kDocs = 400;
+  {
+    std::ofstream out(path, std::ios::binary);
+    uint64_t x = 88172645463325252ull;
+    for (int d = 0; d < kDocs; ++d) {
+      std::string text(300, 'a');
+      for (char& c : text) {  // random letters: nearly every tuple is new, so the set must spill
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c = static_cast<char>('a' + x % 26);
+      }
+      out << "{\"text\":\"" << text << "\"}\n";
+    }
+  }
+  auto tok = tokenize::Tokenizer::Load(std::string(TELLTALE_TOKENIZE_TESTDATA) + "/byte_level.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  // A context of four tokens: tuples of random letters hardly repeat.
+  const Detector det =
+      Detector::Create(KeyFromSeed(4), SchemeSpec::Parse("kgw:gamma=0.25,delta=2,h=4").value()).value();
+  ScanConfig cfg = TwoWorkerConfig(path, *tok, &det);
+  cfg.corpus.spill_dir = "/nonexistent/telltale-spill";
+  cfg.corpus.memory_limit_bytes = 64 << 10;
+  std::vector<DocumentResult> got;
+  auto r = RunScan(cfg, [&](DocumentResult&& d) { got.push_back(d); return Status::Ok(); }, {});
+  std::filesystem::remove(path);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kDocs));
+  size_t errors = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const DocumentResult& d = got[i];
+    EXPECT_EQ(d.line, i + 1);
+    if (d.kind != ResultKind::kError) continue;
+    ++errors;
+    EXPECT_NE(d.reason.find("corpus test failed"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.find("/nonexistent/telltale-spill"), std::string::npos) << d.reason;
+    EXPECT_EQ(d.tokens, 0) << i;
+    EXPECT_TRUE(d.keys.empty()) << i;
+    EXPECT_EQ(d.bytes, 300u) << i;
+  }
+  EXPECT_GT(errors, 0u);
+  if (r.ok()) {
+    EXPECT_EQ(r->failed, errors);
+  }
+}
+
 }  // namespace
 }  // namespace telltale::scan
