@@ -318,7 +318,8 @@ size_t SplitKnownPatternAscii(KnownPattern pattern, std::string_view text, size_
     case KnownPattern::kNone:
       break;
   }
-  // The rest match little ASCII; the caller's per-match loop serves them.
+  // The digit groups and CJK runs match little ASCII: the same loop through
+  // the dispatching matcher (kNone: undecided at once, nothing split).
   return SplitRun(t, pos, gap, base, out, [pattern](Subject s, size_t p) {
     return MatchKnownPatternAscii(pattern, std::string_view(reinterpret_cast<const char*>(s.s), s.n), p);
   });

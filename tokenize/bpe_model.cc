@@ -316,11 +316,11 @@ void MemoStore(Slot* slot, std::string_view piece, uint32_t begin, const TokenOu
 }
 
 bool ShortInLong(const BpeModel::Scratch& s, size_t hash) {
-  const size_t i = hash & (BpeModel::Scratch::kShortSlots - 1);
+  const size_t i = BpeModel::Scratch::ShortIndex(hash);
   return (s.short_in_long[i / 64] >> (i % 64)) & 1;
 }
 void SetShortInLong(BpeModel::Scratch* s, size_t hash) {
-  const size_t i = hash & (BpeModel::Scratch::kShortSlots - 1);
+  const size_t i = BpeModel::Scratch::ShortIndex(hash);
   s->short_in_long[i / 64] |= uint64_t{1} << (i % 64);
 }
 
@@ -335,14 +335,11 @@ Status BpeModel::EncodePiece(std::string_view text, uint32_t begin, uint32_t end
   if (piece.size() <= Scratch::LongSlot::kKeyMax && s->use_memo) {
     if (s->short_memo.empty()) s->ClearCache();
     if (piece.size() <= Scratch::ShortSlot::kKeyMax) {
-      short_slot = &s->short_memo[hash & (Scratch::kShortSlots - 1)];
-      if (ShortSlotHolds(*short_slot, LoadPieceWords(piece.data(), piece.size(), text.size() - begin), piece.size())) {
-        EmitMemo(*short_slot, begin, end, out);
-        return Status::Ok();
-      }
+      if (EncodeShortHit(text, begin, end, hash, *s, out)) return Status::Ok();
+      short_slot = &s->short_memo[Scratch::ShortIndex(hash)];
     }
     // A short piece of more than 3 tokens lives in the long tier.
-    long_slot = &s->long_memo[hash & (Scratch::kLongSlots - 1)];
+    long_slot = &s->long_memo[Scratch::LongIndex(hash)];
     if ((short_slot == nullptr || ShortInLong(*s, hash)) && MemoHolds(*long_slot, piece)) {
       EmitMemo(*long_slot, begin, end, out);
       return Status::Ok();

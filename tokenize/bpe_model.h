@@ -154,6 +154,9 @@ class BpeModel {
     // slower on English (paired runs, 2026-12-06; docs/tokenize.md).
     static constexpr size_t kShortSlots = size_t{1} << 17;
     static constexpr size_t kLongSlots = size_t{1} << 14;
+    // A piece's slot in each tier (and its bit in short_in_long).
+    static size_t ShortIndex(size_t hash) { return hash & (kShortSlots - 1); }
+    static size_t LongIndex(size_t hash) { return hash & (kLongSlots - 1); }
     // Allocates (first use) or empties both tiers.
     void ClearCache() {
       short_memo.assign(kShortSlots, ShortSlot{});
@@ -272,7 +275,7 @@ class BpeModel {
                              std::vector<TokenOut>* out) {
     const size_t n = end - begin;
     if (n == 0 || n > Scratch::ShortSlot::kKeyMax || !s.use_memo || s.short_memo.empty()) return false;
-    const Scratch::ShortSlot& slot = s.short_memo[hash & (Scratch::kShortSlots - 1)];
+    const Scratch::ShortSlot& slot = s.short_memo[Scratch::ShortIndex(hash)];
     if (!ShortSlotHolds(slot, LoadPieceWords(text.data() + begin, n, text.size() - begin), n)) return false;
     EmitMemo(slot, begin, end, out);
     return true;
@@ -282,9 +285,9 @@ class BpeModel {
     if (!s->use_memo) return;
     if (s->short_memo.empty()) s->ClearCache();
     if (piece_bytes <= Scratch::ShortSlot::kKeyMax) {
-      __builtin_prefetch(&s->short_memo[hash & (Scratch::kShortSlots - 1)]);
+      __builtin_prefetch(&s->short_memo[Scratch::ShortIndex(hash)]);
     } else if (piece_bytes <= Scratch::LongSlot::kKeyMax) {
-      __builtin_prefetch(&s->long_memo[hash & (Scratch::kLongSlots - 1)]);
+      __builtin_prefetch(&s->long_memo[Scratch::LongIndex(hash)]);
     }
   }
 

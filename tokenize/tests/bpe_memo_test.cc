@@ -178,7 +178,7 @@ TEST(BpeMemo, KeysThatDifferOnlyByATrailingNulShareNoHit) {
   for (uint32_t x = 1; x < (1u << 24) && shorter.empty(); ++x) {
     const std::string p = {static_cast<char>(x & 255), static_cast<char>(x >> 8 & 255), static_cast<char>(x >> 16 | 1)};
     const std::string q = p + std::string(1, '\0');
-    if (((BpeModel::PieceHash(p) ^ BpeModel::PieceHash(q)) & (BpeModel::Scratch::kShortSlots - 1)) == 0) {
+    if (BpeModel::Scratch::ShortIndex(BpeModel::PieceHash(p)) == BpeModel::Scratch::ShortIndex(BpeModel::PieceHash(q))) {
       shorter = p;
       longer = q;
     }
