@@ -4,7 +4,8 @@
 // file: reading alone (DocumentSource) and tokenization alone (one thread,
 // documents already in memory). Wall-clock time, best of 3 runs per row.
 // Each row also gives the rate with the tokenizer's load (best of 3) added
-// to the scan's time, which is what one CLI run over the file sees.
+// to the scan's time, which is what one CLI run over the file sees. The last
+// line compares the two-thread rate per core with the target of issue #4.
 //
 // Usage: telltale_scan_bench TOKENIZER [MB of JSONL (default 32)] [english.txt]
 //   TOKENIZER: tokenizer.json, tiktoken rank file or GGUF (e.g. the reference
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   std::printf("  %-34s %8.1f MB/s\n", "baseline: reading alone", bytes / 1e6 / read_s);
   std::printf("  %-34s %8.1f MB/s\n", "baseline: tokenization alone (1t)", bytes / 1e6 / tok_s);
   std::printf("  %-34s %8.3f s\n", "tokenizer load", load_s);
+  double per_core_2t = 0;
   for (unsigned threads : {1u, 2u}) {
     scan::ScanConfig cfg;
     cfg.input = input;
@@ -136,7 +138,14 @@ int main(int argc, char** argv) {
     std::printf("  end to end, %u thread%s %18s %8.1f MB/s  (%.1f MB/s per thread; %.2fx tokenization alone; "
                 "%.1f MB/s with the load)\n",
                 threads, threads == 1 ? " " : "s", "", rate, rate / threads, tok_s / s, bytes / 1e6 / (s + load_s));
+    if (threads == 2) per_core_2t = rate / threads;
   }
+  // The issue's target (docs/scan.md, Measured throughput). A verdict, not a
+  // test: on a shared host a slow minute lowers every row of one run, which
+  // "tokenization alone" shows.
+  constexpr double kTargetPerCore = 30.0;
+  std::printf("  target: %.0f MB/s per core with 2 threads on English JSONL: %.1f, %s\n", kTargetPerCore,
+              per_core_2t, per_core_2t >= kTargetPerCore ? "met" : "NOT met");
   std::filesystem::remove(path);
   return 0;
 }
