@@ -58,7 +58,7 @@ double LogNullTail(const SchemeSpec& spec, double score, int64_t n) {
       t = triangles.size();
     }
     double& v = triangles[t - 1].log_p[static_cast<size_t>(n * (n + 1) / 2 + k)];
-    if (std::isnan(v)) v = LogBinomialUpperTail(k, n, spec.gamma_q16 / 65536.0);
+    if (std::isnan(v)) v = LogBinomialUpperTail(k, n, spec.gamma());
     return v;
   }
   struct Entry {
@@ -72,7 +72,7 @@ double LogNullTail(const SchemeSpec& spec, double score, int64_t n) {
                                              uint64_t{spec.gamma_q16} << 48)) &
                   (kEntries - 1)];
   if (e.k == k && e.n == n && e.gamma_q16 == spec.gamma_q16) return e.log_p;
-  const double log_p = LogBinomialUpperTail(k, n, spec.gamma_q16 / 65536.0);
+  const double log_p = LogBinomialUpperTail(k, n, spec.gamma());
   e = Entry{k, n, spec.gamma_q16, log_p};
   return log_p;
 }

@@ -11,6 +11,7 @@
 #include "tokenize/normalized_text.h"
 #include "tokenize/pre_tokenizer.h"
 #include "tokenize/regex.h"
+#include "tokenize/utf8.h"
 
 namespace telltale::tokenize {
 namespace {
@@ -105,8 +106,7 @@ TEST_P(AsciiPretokenizerTest, IsolatedSplitEqualsThePerMatchLoopOfTheGeneralEngi
         p += static_cast<size_t>(len);
         gap = p;
       } else {
-        const unsigned char b = static_cast<unsigned char>(text[p]);
-        p += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+        p += Utf8SeqLen(static_cast<unsigned char>(text[p]));  // as the engine steps over a gap
       }
     }
     if (gap < text.size()) want.push_back({static_cast<uint32_t>(gap), static_cast<uint32_t>(text.size())});
